@@ -1,0 +1,171 @@
+# iolab — one non-recursive Makefile (the redis/git/liburing habit).
+#
+#   make                 build everything into bin/
+#   make test            unit + integration suite, ends with "N passed, N failed, N skipped"
+#   make lab-N           start lab N (see LESSONS.md §N); make check-lab-N runs it headless
+#   make deps            install the Debian packages iolab needs
+#   make doctor          what the labs depend on, and what to do about each problem
+#
+# Knobs: WERROR=1 (warnings are errors, CI uses it), SANITIZER=address|undefined|thread,
+#        V=1 (show the commands), O=-O2 (optimisation level).
+
+CC      ?= cc
+O       ?= -O2
+BIN     := bin
+BUILD   := build
+
+WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wpointer-arith -Wstrict-prototypes \
+           -Wmissing-prototypes -Wno-unused-parameter -Wvla -Wcast-qual -Wwrite-strings
+CFLAGS  ?= $(O) -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -pthread -I. $(WARN)
+LDFLAGS ?=
+LDLIBS  := -pthread -lrt -lm
+
+ifeq ($(WERROR),1)
+CFLAGS  += -Werror
+endif
+
+ifneq ($(SANITIZER),)
+ifeq ($(filter $(SANITIZER),address undefined thread),)
+$(error SANITIZER must be one of: address undefined thread (got '$(SANITIZER)'))
+endif
+SANFLAGS := -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
+ifeq ($(SANITIZER),undefined)
+SANFLAGS += -fno-sanitize-recover=undefined
+endif
+CFLAGS  += $(SANFLAGS)
+LDFLAGS += $(SANFLAGS)
+endif
+
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2);
+endif
+
+# Rebuild everything when the flags change (plain <-> sanitizer builds share bin/).
+FLAGS_STAMP := $(BUILD)/.flags
+$(shell mkdir -p $(BUILD) && echo '$(CC) $(CFLAGS) $(LDFLAGS)' | cmp -s - $(FLAGS_STAMP) || echo '$(CC) $(CFLAGS) $(LDFLAGS)' > $(FLAGS_STAMP))
+
+# Library flags come from pkg-config when it is there (make deps installs it).
+PKG_CONFIG ?= pkg-config
+pkg = $(shell $(PKG_CONFIG) $(1) $(2) 2>/dev/null || echo $(3))
+URING_CFLAGS := $(call pkg,--cflags,liburing,)
+URING_LIBS   := $(call pkg,--libs,liburing,-luring)
+CURSES_CFLAGS:= $(call pkg,--cflags,ncursesw,)
+CURSES_LIBS  := $(call pkg,--libs,ncursesw,-lncursesw)
+CMOCKA_CFLAGS:= $(call pkg,--cflags,cmocka,)
+CMOCKA_LIBS  := $(call pkg,--libs,cmocka,-lcmocka)
+
+# --- what gets built -------------------------------------------------------
+# common/*.c        -> build/libiolab.a, linked into every program
+# labs/*/*.c        -> one program each: labs/05-epoll-lt/echo-epoll-lt.c -> bin/echo-epoll-lt
+# viewer/*.c        -> bin/iolab-view
+# tests/unit/*.c    -> bin/tests/<name> (cmocka)
+# tests/integration/*.c -> bin/tests/<name>
+LIB_SRC   := $(wildcard common/*.c)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB       := $(BUILD)/libiolab.a
+
+PROG_SRC  := $(wildcard labs/*/*.c)
+PROGS     := $(addprefix $(BIN)/,$(notdir $(PROG_SRC:.c=)))
+
+VIEW_SRC  := $(wildcard viewer/*.c)
+VIEW_OBJ  := $(VIEW_SRC:%.c=$(BUILD)/%.o)
+VIEWER    := $(if $(VIEW_SRC),$(BIN)/iolab-view)
+
+UNIT_SRC  := $(wildcard tests/unit/*.c)
+UNITS     := $(addprefix $(BIN)/tests/,$(notdir $(UNIT_SRC:.c=)))
+ITEST_SRC := $(wildcard tests/integration/*.c)
+ITESTS    := $(addprefix $(BIN)/tests/,$(notdir $(ITEST_SRC:.c=)))
+
+ALL_OBJ   := $(LIB_OBJ) $(PROG_SRC:%.c=$(BUILD)/%.o) $(VIEW_OBJ) \
+             $(UNIT_SRC:%.c=$(BUILD)/%.o) $(ITEST_SRC:%.c=$(BUILD)/%.o)
+
+.PHONY: all deps deps-check doctor test test-unit test-integration clean clean-shm compare \
+        $(addprefix lab-,1 2 3 4 5 6 7 8 9) $(addprefix check-lab-,1 2 3 4 5 6 7 8 9)
+.DEFAULT_GOAL := all
+
+all: deps-check $(PROGS) $(VIEWER) $(UNITS) $(ITESTS)
+
+# Per-program libraries.
+$(BIN)/echo-uring: LDLIBS += $(URING_LIBS)
+$(BUILD)/labs/09-io-uring/%.o: CFLAGS += $(URING_CFLAGS)
+$(BIN)/iolab-view: LDLIBS += $(CURSES_LIBS)
+$(BUILD)/viewer/%.o: CFLAGS += $(CURSES_CFLAGS)
+$(UNITS): LDLIBS += $(CMOCKA_LIBS)
+$(BUILD)/tests/unit/%.o: CFLAGS += $(CMOCKA_CFLAGS)
+
+$(BUILD)/%.o: %.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+# Order-only on deps-check: `make` installs what is missing before it compiles anything.
+$(ALL_OBJ): | deps-check
+
+define prog_rule
+$(BIN)/$(notdir $(1:.c=)): $(BUILD)/$(1:.c=.o) $(LIB)
+	@mkdir -p $$(@D)
+	$$(call say,LINK,$$@)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach s,$(PROG_SRC),$(eval $(call prog_rule,$(s))))
+
+$(BIN)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/tests/%: $(BUILD)/tests/integration/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/iolab-view: $(VIEW_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+-include $(ALL_OBJ:.o=.d)
+
+# --- set-up ------------------------------------------------------------------
+deps:
+	@labs/tools/deps.sh install
+
+deps-check:
+	@labs/tools/deps.sh ensure
+
+doctor: all
+	@$(BIN)/iolab-doctor
+
+# --- tests -------------------------------------------------------------------
+# tests/run.sh runs every unit test and every integration test over every server,
+# each under `timeout`, and prints the failed/skipped lists and "N passed, N failed, N skipped".
+test: all
+	@tests/run.sh
+
+test-unit: all
+	@tests/run.sh unit
+
+test-integration: all
+	@tests/run.sh integration
+
+# --- labs --------------------------------------------------------------------
+# Each lab's scenario lives in its directory (labs/NN-name/scenario); labs/tools/run-lab runs it.
+lab-%: all
+	@labs/tools/run-lab $*
+
+check-lab-%: all
+	@labs/tools/run-lab --check $*
+
+compare: all
+	@labs/tools/compare $(if $(QUICK),--quick)
+
+clean:
+	rm -rf $(BIN) $(BUILD)
+
+# Remove telemetry segments left by servers that were killed with SIGKILL.
+clean-shm:
+	@for f in /dev/shm/iolab.*; do [ -e "$$f" ] || continue; \
+	  pid=$${f##*.}; kill -0 "$$pid" 2>/dev/null || { echo "rm $$f"; rm -f "$$f"; }; done

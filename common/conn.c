@@ -1,0 +1,254 @@
+/*
+ * conn.c — the echo work on one connection, identical in every model:
+ * read into its buffer, cut complete frames, queue them as the echo, write.
+ * Every call is counted in telemetry here, so the models only say *when*.
+ */
+#include "common/server.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BUF_KEEP (64 * 1024)   /* after a burst, free buffers above this when they empty */
+
+static bool trace_states = false;
+
+struct conn *conn_new(int fd, uint16_t peer_port, const struct server_opts *opt)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->fd = fd;
+	c->peer_port = peer_port;
+	c->state = CONN_READING;
+	c->opt = opt;
+	buf_init(&c->in);
+	buf_init(&c->out);
+	frame_decoder_init(&c->dec, opt->framing, opt->max_frame);
+	net_set_nodelay(fd);
+	trace_states = getenv("IOLAB_TRACE") != NULL;
+
+	tm_conn_open(fd, peer_port);
+	tm_add(TM_ACCEPTS, 1);
+	tm_add(TM_ACTIVE, 1);
+	tm_log(EV_ACCEPT, fd, 0, peer_port);
+	if (!server_quiet)
+		iolog("fd %d: accepted from port %u", fd, peer_port);
+	return c;
+}
+
+static const char *reason_str(int reason)
+{
+	if (reason == 0)
+		return "closed by peer";
+	if (reason == -1)
+		return "protocol error";
+	return strerror(reason);
+}
+
+void conn_free(struct conn *c, int reason)
+{
+	if (!c)
+		return;
+	conn_set_state(c, CONN_CLOSING);
+	tm_conn_close(c->fd);
+	tm_add(TM_CLOSES, 1);
+	tm_sub(TM_ACTIVE, 1);
+	tm_log(EV_CLOSE, c->fd, 0, reason);
+	if (!server_quiet || reason == -1)
+		iolog("fd %d: %s, closing", c->fd, reason_str(reason));
+	close(c->fd);
+	buf_free(&c->in);
+	buf_free(&c->out);
+	free(c);
+}
+
+void conn_set_state(struct conn *c, enum tm_state st)
+{
+	if (c->state == st)
+		return;
+	if (trace_states)
+		iolog("fd %d: going from %s to %s", c->fd, tm_state_name(c->state), tm_state_name(st));
+	c->state = st;
+	tm_conn_state(c->fd, st);
+}
+
+/* The state that describes a connection's buffers right now. */
+static void conn_settle_state(struct conn *c)
+{
+	if (c->paused)
+		conn_set_state(c, CONN_PAUSED);
+	else if (c->rd_closed)
+		conn_set_state(c, CONN_DRAINING);
+	else if (buf_len(&c->out))
+		conn_set_state(c, CONN_WRITING);
+	else
+		conn_set_state(c, CONN_READING);
+}
+
+ssize_t conn_read(struct conn *c)
+{
+	ssize_t n = buf_read_fd(&c->in, c->fd, c->opt->read_chunk);
+	int e = errno;
+
+	tm_add(TM_READ_CALLS, 1);
+	if (n > 0) {
+		tm_add(TM_BYTES_IN, (uint64_t)n);
+		tm_conn_io(c->fd, (uint64_t)n, 0, 0, 0, 0, buf_len(&c->out));
+	} else if (n == 0) {
+		c->rd_closed = true;      /* half-close: echo what we have, then close */
+		conn_settle_state(c);
+	} else if (e == EAGAIN || e == EWOULDBLOCK) {
+		tm_add(TM_EAGAIN_RD, 1);
+		tm_conn_io(c->fd, 0, 0, 0, 1, 0, buf_len(&c->out));
+		tm_log(EV_EAGAIN_RD, c->fd, 0, 0);
+	}
+	errno = e;
+	return n;
+}
+
+int conn_received(struct conn *c, const void *p, size_t n)
+{
+	if (buf_append(&c->in, p, n) < 0)
+		return -1;
+	tm_add(TM_BYTES_IN, n);
+	tm_conn_io(c->fd, n, 0, 0, 0, 0, buf_len(&c->out));
+	return 0;
+}
+
+int conn_ingest(struct conn *c)
+{
+	const char *p = buf_peek(&c->in);
+	size_t avail = buf_len(&c->in), off = 0, len;
+	int frames = 0;
+	enum frame_status st;
+
+	/* Frames are contiguous: find where the last complete one ends, then copy once. */
+	while ((st = frame_next(&c->dec, p + off, avail - off, &len)) == FRAME_OK) {
+		off += len;
+		frames++;
+		if (c->dec.mode == FRAMING_RAW)
+			break;
+	}
+	if (off) {
+		if (buf_append(&c->out, p, off) < 0)
+			return -1;
+		buf_consume(&c->in, off);
+		tm_add(TM_FRAMES_IN, (uint64_t)frames);
+		tm_add(TM_FRAMES_OUT, (uint64_t)frames);
+		tm_conn_io(c->fd, 0, 0, (uint64_t)frames, 0, 0, buf_len(&c->out));
+	}
+	if (st == FRAME_ERROR) {
+		tm_add(TM_PROTO_ERRORS, 1);
+		tm_log(EV_PROTO_ERROR, c->fd, 0, c->dec.last_len);
+		iolog("fd %d: protocol error: %s of %u bytes is over the %zu-byte limit (--max-frame)",
+		      c->fd, c->dec.mode == FRAMING_LINE ? "line" : "frame", c->dec.last_len,
+		      c->dec.max_frame);
+		return -1;
+	}
+	if (frames)
+		conn_settle_state(c);
+	return frames;
+}
+
+ssize_t conn_write(struct conn *c)
+{
+	size_t left;
+	ssize_t n = buf_write_fd(&c->out, c->fd, 0, &left);
+	int e = errno;
+
+	tm_add(TM_WRITE_CALLS, 1);
+	if (n >= 0) {
+		tm_add(TM_BYTES_OUT, (uint64_t)n);
+		tm_conn_io(c->fd, 0, (uint64_t)n, 0, 0, 0, left);
+		if (left == 0) {
+			buf_shrink(&c->out, BUF_KEEP);
+			if (buf_len(&c->in) == 0)
+				buf_shrink(&c->in, BUF_KEEP);
+		}
+		conn_settle_state(c);
+	} else if (e == EAGAIN || e == EWOULDBLOCK) {
+		tm_add(TM_EAGAIN_WR, 1);
+		tm_conn_io(c->fd, 0, 0, 0, 0, 1, left);
+		tm_log(EV_EAGAIN_WR, c->fd, 0, (int64_t)left);
+	}
+	errno = e;
+	return n;
+}
+
+void conn_sent(struct conn *c, size_t n)
+{
+	buf_consume(&c->out, n);
+	tm_add(TM_BYTES_OUT, n);
+	tm_conn_io(c->fd, 0, n, 0, 0, 0, buf_len(&c->out));
+	conn_settle_state(c);
+}
+
+bool conn_check_pause(struct conn *c)
+{
+	size_t q = buf_len(&c->out), hw = c->opt->high_water;
+
+	if (!hw)
+		return false;
+	if (!c->paused && q >= hw) {
+		/* The peer is not reading: stop reading from it, so our memory stays bounded. */
+		c->paused = true;
+		tm_add(TM_READ_PAUSED, 1);
+		tm_log(EV_PAUSE, c->fd, 0, (int64_t)q);
+		if (!server_quiet)
+			iolog("fd %d: %zu bytes unsent (high-water %zu): not reading until it drains", c->fd, q, hw);
+	} else if (c->paused && q <= hw / 2) {
+		/* Resume at half the mark, not at the mark: no flapping on every write. */
+		c->paused = false;
+		tm_log(EV_RESUME, c->fd, 0, (int64_t)q);
+	}
+	conn_settle_state(c);
+	return c->paused;
+}
+
+void conn_publish(const struct conn *c)
+{
+	tm_conn_io(c->fd, 0, 0, 0, 0, 0, buf_len(&c->out));
+}
+
+int conn_table_put(struct conn_table *t, struct conn *c)
+{
+	if ((size_t)c->fd >= t->n) {
+		size_t n = t->n ? t->n : 64;
+		struct conn **v;
+
+		while (n <= (size_t)c->fd)
+			n *= 2;
+		v = realloc(t->v, n * sizeof(*v));
+		if (!v)
+			return -1;
+		memset(v + t->n, 0, (n - t->n) * sizeof(*v));
+		t->v = v;
+		t->n = n;
+	}
+	t->v[c->fd] = c;
+	return 0;
+}
+
+struct conn *conn_table_get(const struct conn_table *t, int fd)
+{
+	return fd >= 0 && (size_t)fd < t->n ? t->v[fd] : NULL;
+}
+
+void conn_table_del(struct conn_table *t, int fd)
+{
+	if (fd >= 0 && (size_t)fd < t->n)
+		t->v[fd] = NULL;
+}
+
+void conn_table_free_all(struct conn_table *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i])
+			conn_free(t->v[i], 0);
+	free(t->v);
+	t->v = NULL;
+	t->n = 0;
+}
