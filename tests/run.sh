@@ -92,6 +92,10 @@ if [ "$what" != unit ]; then
 		while IFS=$'\t' read -r prog flags skip; do
 			case $prog in ''|'#'*) continue ;; esac
 			[ "$flags" = "-" ] && flags=
+			if [ ! -x "bin/$prog" ]; then
+				skipped=$((skipped + 1)); skipped_list+=("$prog: bin/$prog not built (no source yet?)")
+				printf '  SKIP  %s (not built)\n' "$prog"; continue
+			fi
 			for c in $cases; do
 				name=$prog${flags:+ $flags}/$c
 				want "$name" || continue

@@ -1,0 +1,198 @@
+/*
+ * iolab-stat — print one telemetry segment (a server's or the probe's) for scripts.
+ *
+ * What bin/iolab-view draws for people, this prints for programs: the header
+ * (model, pid, port, options...), every global counter, and the probe records.
+ * labs/tools/run-lab reads it to check a lab's expectations ("srv.accepts >= 2").
+ *
+ * Usage:  iolab-stat [--json] [--probes] PID|PATH
+ *           PID    the segment /dev/shm/<prefix>.<model>.PID (prefix: $IOLAB_SHM_PREFIX or iolab)
+ *           PATH   a segment file, e.g. /dev/shm/iolab.epoll-lt.1234
+ * Output: "name value" lines (model, pid, port, ..., then one line per counter:
+ *         "accepts 3"), or with --json one JSON object.  --probes adds the probe
+ *         records ("probe.N label|mech|registered|mask|so_error").
+ * Exit:   0, or 1 when there is no such segment or it is not a valid one.
+ * Try:    bin/echo-epoll-lt -p 0 & bin/iolab-stat $!
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/telemetry.h"
+
+struct find {
+	char suffix[32];   /* ".1234" */
+	char path[300];    /* the segment found, or "" */
+};
+
+static void match_pid(const char *path, void *arg)
+{
+	struct find *f = arg;
+	size_t n = strlen(path), m = strlen(f->suffix);
+
+	if (n > m && !strcmp(path + n - m, f->suffix))
+		snprintf(f->path, sizeof(f->path), "%s", path);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: iolab-stat [--json] [--probes] PID|PATH\n"
+		"\n"
+		"Prints a telemetry segment: its header and every counter as \"name value\"\n"
+		"lines (or one JSON object with --json).  PID finds /dev/shm/%s.*.PID.\n"
+		"  --json      JSON instead of lines\n"
+		"  --probes    also the async-connect probe's records (bin/iolab-probe)\n"
+		"  -h, --help  this text\n", tm_prefix());
+}
+
+/* Strings in a segment come from another process: print only the safe part. */
+static void json_str(const char *s, size_t max)
+{
+	putchar('"');
+	for (size_t i = 0; i < max && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20 || c > 0x7e)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void print_lines(const struct tm_reader *r, const uint64_t *ctr, bool probes)
+{
+	const struct tm_header *h = r->hdr;
+
+	printf("path %s\n", r->path);
+	printf("kind %s\n", h->kind == TM_KIND_PROBE ? "probe" : "server");
+	printf("model %.*s\n", (int)sizeof(h->model), h->model);
+	printf("wait_call %.*s\n", (int)sizeof(h->wait_call), h->wait_call);
+	printf("pid %d\n", (int)h->pid);
+	printf("addr %.*s\n", (int)sizeof(h->addr), h->addr);
+	printf("port %u\n", (unsigned)h->port);
+	printf("options %.*s\n", (int)sizeof(h->options), h->options);
+	printf("alive %d\n", tm_reader_alive(r) ? 1 : 0);
+	printf("exiting %u\n", (unsigned)__atomic_load_n(&h->exiting, __ATOMIC_RELAXED));
+	printf("uptime_ms %llu\n", (unsigned long long)((tm_now() - h->start_mono_ns) / 1000000));
+	for (unsigned i = 0; i < TM_NCOUNTERS_USED; i++)
+		printf("%s %llu\n", tm_counter_names[i], (unsigned long long)ctr[i]);
+	if (!probes)
+		return;
+	for (unsigned i = 0; i < h->nprobe; i++) {
+		const struct tm_probe *p = &r->probes[i];
+
+		if (!__atomic_load_n(&p->valid, __ATOMIC_ACQUIRE))
+			continue;
+		printf("probe.%u %.*s|%.*s|0x%x|0x%x|%d\n", i, (int)sizeof(p->label), p->label,
+		       (int)sizeof(p->mech), p->mech, p->registered, p->mask, p->so_error);
+	}
+}
+
+static void print_json(const struct tm_reader *r, const uint64_t *ctr, bool probes)
+{
+	const struct tm_header *h = r->hdr;
+	bool first = true;
+
+	printf("{\"path\":");
+	json_str(r->path, sizeof(r->path));
+	printf(",\"kind\":\"%s\",\"model\":", h->kind == TM_KIND_PROBE ? "probe" : "server");
+	json_str(h->model, sizeof(h->model));
+	printf(",\"wait_call\":");
+	json_str(h->wait_call, sizeof(h->wait_call));
+	printf(",\"pid\":%d,\"addr\":", (int)h->pid);
+	json_str(h->addr, sizeof(h->addr));
+	printf(",\"port\":%u,\"options\":", (unsigned)h->port);
+	json_str(h->options, sizeof(h->options));
+	printf(",\"alive\":%s,\"counters\":{", tm_reader_alive(r) ? "true" : "false");
+	for (unsigned i = 0; i < TM_NCOUNTERS_USED; i++)
+		printf("%s\"%s\":%llu", i ? "," : "", tm_counter_names[i], (unsigned long long)ctr[i]);
+	printf("}");
+	if (probes) {
+		printf(",\"probes\":[");
+		for (unsigned i = 0; i < h->nprobe; i++) {
+			const struct tm_probe *p = &r->probes[i];
+
+			if (!__atomic_load_n(&p->valid, __ATOMIC_ACQUIRE))
+				continue;
+			printf("%s{\"index\":%u,\"label\":", first ? "" : ",", i);
+			json_str(p->label, sizeof(p->label));
+			printf(",\"mech\":");
+			json_str(p->mech, sizeof(p->mech));
+			printf(",\"registered\":%u,\"mask\":%u,\"so_error\":%d}",
+			       p->registered, p->mask, p->so_error);
+			first = false;
+		}
+		printf("]");
+	}
+	printf("}\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help",   no_argument, NULL, 'h' },
+		{ "json",   no_argument, NULL, 'j' },
+		{ "probes", no_argument, NULL, 'P' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t ctr[TM_NCOUNTERS];
+	struct tm_reader r;
+	struct find f;
+	bool json = false, probes = false;
+	const char *arg, *path;
+	char *end;
+	long pid;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h': usage(stdout); return 0;
+		case 'j': json = true; break;
+		case 'P': probes = true; break;
+		default:  usage(stderr); return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	arg = argv[optind];
+	path = arg;
+	errno = 0;
+	pid = strtol(arg, &end, 10);
+	if (!errno && *arg && !*end) {
+		if (pid <= 0) {
+			fprintf(stderr, "iolab-stat: '%s' is not a pid\n", arg);
+			return 2;
+		}
+		memset(&f, 0, sizeof(f));
+		snprintf(f.suffix, sizeof(f.suffix), ".%ld", pid);
+		tm_list(match_pid, &f);
+		if (!f.path[0]) {
+			fprintf(stderr, "iolab-stat: no telemetry segment for pid %ld in /dev/shm/%s.*"
+				" (not running, or started with --no-stats?)\n", pid, tm_prefix());
+			return 1;
+		}
+		path = f.path;
+	}
+	rc = tm_reader_open(&r, path);
+	if (rc != TM_OK) {
+		fprintf(stderr, "iolab-stat: %s: %s%s%s\n", path, tm_open_strerror(rc),
+			rc == TM_ERR_OPEN ? ": " : "", rc == TM_ERR_OPEN ? strerror(errno) : "");
+		return 1;
+	}
+	tm_read_counters(&r, ctr);
+	if (json)
+		print_json(&r, ctr, probes);
+	else
+		print_lines(&r, ctr, probes);
+	tm_reader_close(&r);
+	return 0;
+}

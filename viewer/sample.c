@@ -1,0 +1,683 @@
+/*
+ * sample.c — read every telemetry segment into the viewer's model, compute rates.
+ *
+ * One call of sampler_sample() per refresh:
+ *
+ *   1. list /dev/shm/<prefix>.*            new segments are opened (and checked:
+ *                                          tm_reader_open refuses garbage), known
+ *                                          ones are marked seen
+ *   2. for each segment                    is the writer still there?  counters,
+ *                                          /proc/PID/stat, connection slots up to
+ *                                          slot_hwm, probe records, event ring
+ *   3. rates = (now - before) / interval   per server and per connection
+ *   4. drop servers that exited a while ago
+ *
+ * A segment is never trusted: strings are copied bounded and made printable,
+ * slot_hwm is clamped to nslots, counters that go backwards count as zero, and a
+ * file that shrinks under us is dropped before it is touched again (touching a
+ * page past the end of a shrunk file is SIGBUS).
+ */
+#include "viewer/sample.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define NS_PER_S        1000000000ull
+#define BAD_RETRY_NS    (1ull * NS_PER_S)  /* look at a refused segment again after this */
+#define BAD_NOTE_AFTER  (1ull * NS_PER_S)  /* garbage this old is worth a note (a new
+					      segment is all zeros for a moment) */
+#define BAD_STALE       1                  /* bad_seg.err: the writer is dead */
+#define BAD_KIND        2                  /* bad_seg.err: unknown kind */
+#define BAD_EXITING     3                  /* bad_seg.err: shutting down already */
+#define LOG_BATCH       256                /* events copied per tm_read_log() call */
+
+/* ------------------------------------------------------------------ helpers */
+
+static void add_note(struct sampler *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add_note(struct sampler *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->notes[s->notes_total % NOTES_MAX], NOTE_LEN, fmt, ap);
+	va_end(ap);
+	s->notes_total++;
+}
+
+const char *sampler_note(const struct sampler *s, unsigned back)
+{
+	if (back >= NOTES_MAX || back >= s->notes_total)
+		return NULL;
+	return s->notes[(s->notes_total - 1 - back) % NOTES_MAX];
+}
+
+/* Copy at most srclen bytes of a string that may lack its NUL, replacing anything unprintable. */
+static void copy_printable(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < dstlen && i < srclen && src[i]; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		dst[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	dst[i] = '\0';
+}
+
+/* The pid at the end of "<prefix>.<model>.<pid>", or 0. */
+static pid_t pid_from_path(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+	char *end;
+	long v;
+
+	if (!dot || !dot[1])
+		return 0;
+	v = strtol(dot + 1, &end, 10);
+	return *end == '\0' && v > 0 && v < (1L << 30) ? (pid_t)v : 0;
+}
+
+static bool pid_wanted(const struct sampler *s, pid_t pid)
+{
+	if (s->opt.npids == 0)
+		return true;
+	for (int i = 0; i < s->opt.npids; i++)
+		if (s->opt.pids[i] == pid)
+			return true;
+	return false;
+}
+
+bool proc_cpu_ticks(pid_t pid, uint64_t *ticks)
+{
+	char path[64], buf[1024];
+	unsigned long long ut, st;
+	const char *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* The command name (field 2) may hold spaces and ')': fields restart after the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p)
+		return false;
+	/* After ')' come field 3 (state) ... field 14 utime, 15 stime. */
+	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return false;
+	*ticks = ut + st;
+	return true;
+}
+
+static uint64_t delta(uint64_t now, uint64_t before)
+{
+	return now >= before ? now - before : 0;   /* a counter going back: new writer, count 0 */
+}
+
+static double ratio(uint64_t num, uint64_t den)
+{
+	return den ? (double)num / (double)den : NAN;
+}
+
+/* ---------------------------------------------------------------- bad list */
+
+static const char *bad_reason(int err)
+{
+	switch (err) {
+	case BAD_STALE:   return "its process is gone (killed?); make clean-shm removes it";
+	case BAD_KIND:    return "unknown segment kind";
+	case BAD_EXITING: return "shutting down";
+	}
+	return tm_open_strerror(err);
+}
+
+static struct bad_seg *bad_find(struct sampler *s, const char *path)
+{
+	for (size_t i = 0; i < s->nbad; i++)
+		if (strcmp(s->bad[i].path, path) == 0)
+			return &s->bad[i];
+	return NULL;
+}
+
+static void bad_add(struct sampler *s, const char *path, ino_t ino, int err, uint64_t now)
+{
+	struct bad_seg *b;
+
+	if (s->nbad == s->bad_cap) {
+		size_t cap = s->bad_cap ? 2 * s->bad_cap : 8;
+		struct bad_seg *v = realloc(s->bad, cap * sizeof(*v));
+
+		if (!v)
+			return;           /* out of memory: we will simply look at it again */
+		s->bad = v;
+		s->bad_cap = cap;
+	}
+	b = &s->bad[s->nbad++];
+	memset(b, 0, sizeof(*b));
+	snprintf(b->path, sizeof(b->path), "%s", path);
+	b->ino = ino;
+	b->err = err;
+	b->first_ns = now;
+	b->retry_ns = now + BAD_RETRY_NS;
+	b->seen = true;
+	/* A dead writer is certain at once; garbage might be a segment being created. */
+	if (err == BAD_STALE) {
+		add_note(s, "ignored %s: %s", path, bad_reason(err));
+		b->noted = true;
+	} else if (err == BAD_EXITING) {
+		b->noted = true;   /* nothing worth saying */
+	}
+}
+
+static void bad_sweep(struct sampler *s)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < s->nbad; i++)
+		if (s->bad[i].seen)
+			s->bad[j++] = s->bad[i];
+	s->nbad = j;
+}
+
+/* --------------------------------------------------------------- segments */
+
+static int seg_cmp(const void *a, const void *b)
+{
+	const struct seg *x = *(struct seg *const *)a, *y = *(struct seg *const *)b;
+	int c = strcmp(x->model, y->model);
+
+	return c ? c : (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static void seg_free(struct seg *g)
+{
+	tm_reader_close(&g->rd);
+	free(g->conns);
+	free(g->mem);
+	free(g->log);
+	free(g);
+}
+
+/*
+ * Map one segment and check it is something we can show.  Returns 0 and the new
+ * segment in *out, or an error (tm_open_result or BAD_*) and *ino for the bad list.
+ */
+static int seg_open(const char *path, struct seg **out, ino_t *ino)
+{
+	struct seg *g;
+	struct stat st;
+	int rc;
+
+	*ino = stat(path, &st) == 0 ? st.st_ino : 0;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return TM_ERR_OPEN;
+	rc = tm_reader_open(&g->rd, path);
+	if (rc == TM_OK && g->rd.hdr->kind != TM_KIND_SERVER && g->rd.hdr->kind != TM_KIND_PROBE)
+		rc = BAD_KIND;
+	else if (rc == TM_OK && atomic_load(&g->rd.hdr->exiting))
+		rc = BAD_EXITING;
+	else if (rc == TM_OK && !tm_reader_alive(&g->rd))
+		rc = BAD_STALE;
+	if (rc != TM_OK) {
+		seg_free(g);
+		return rc;
+	}
+	snprintf(g->path, sizeof(g->path), "%s", path);
+	g->dev = st.st_dev;
+	g->ino = *ino;
+	g->kind = (int)g->rd.hdr->kind;
+	g->pid = g->rd.hdr->pid;
+	g->start_mono_ns = g->rd.hdr->start_mono_ns;
+	copy_printable(g->model, sizeof(g->model), g->rd.hdr->model, sizeof(g->rd.hdr->model));
+	copy_printable(g->wait_call, sizeof(g->wait_call), g->rd.hdr->wait_call, sizeof(g->rd.hdr->wait_call));
+	copy_printable(g->addr, sizeof(g->addr), g->rd.hdr->addr, sizeof(g->rd.hdr->addr));
+	copy_printable(g->options, sizeof(g->options), g->rd.hdr->options, sizeof(g->rd.hdr->options));
+	g->status = SEG_LIVE;
+	g->r.ev_per_wake = g->r.empty_pct = g->r.sys_per_msg = NAN;
+	g->r.cpu_pct = g->r.fairness = NAN;
+	*out = g;
+	return TM_OK;
+}
+
+static void seg_add(struct sampler *s, struct seg *g)
+{
+	if (s->nsegs == s->segs_cap) {
+		size_t cap = s->segs_cap ? 2 * s->segs_cap : 16;
+		struct seg **v = realloc(s->segs, cap * sizeof(*v));
+
+		if (!v) {
+			seg_free(g);
+			return;
+		}
+		s->segs = v;
+		s->segs_cap = cap;
+	}
+	s->segs[s->nsegs++] = g;
+	qsort(s->segs, s->nsegs, sizeof(*s->segs), seg_cmp);
+}
+
+static struct seg *seg_find(const struct sampler *s, const char *path)
+{
+	for (size_t i = 0; i < s->nsegs; i++)
+		if (strcmp(s->segs[i]->path, path) == 0)
+			return s->segs[i];
+	return NULL;
+}
+
+struct seg *sampler_find_pid(const struct sampler *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->nsegs; i++)
+		if (s->segs[i]->pid == pid)
+			return s->segs[i];
+	return NULL;
+}
+
+/* Try (again) to open a path that tm_list() reported. */
+static void try_open(struct sampler *s, const char *path, struct bad_seg *b)
+{
+	struct seg *g;
+	ino_t ino;
+	int rc = seg_open(path, &g, &ino);
+
+	if (rc == TM_OK) {
+		if (b)
+			b->seen = false;       /* swept out below */
+		seg_add(s, g);
+		return;
+	}
+	if (!b) {
+		bad_add(s, path, ino, rc, s->now_ns);
+		return;
+	}
+	b->err = rc;
+	b->ino = ino;
+	b->retry_ns = s->now_ns + BAD_RETRY_NS;
+	if (!b->noted && s->now_ns - b->first_ns >= BAD_NOTE_AFTER) {
+		add_note(s, "ignored %s: %s", path, bad_reason(rc));
+		b->noted = true;
+	}
+}
+
+/* tm_list() callback: one path under /dev/shm with our prefix. */
+static void on_path(const char *path, void *arg)
+{
+	struct sampler *s = arg;
+	struct seg *g = seg_find(s, path);
+	struct bad_seg *b;
+	struct stat st;
+
+	if (g) {
+		g->seen = true;
+		return;
+	}
+	if (!pid_wanted(s, pid_from_path(path)))
+		return;
+	b = bad_find(s, path);
+	if (!b) {
+		try_open(s, path, NULL);
+		return;
+	}
+	b->seen = true;
+	if (s->now_ns < b->retry_ns)
+		return;
+	/* A dead writer's segment stays dead unless someone replaced the file. */
+	if (b->err == BAD_STALE && stat(path, &st) == 0 && st.st_ino == b->ino) {
+		b->retry_ns = s->now_ns + BAD_RETRY_NS;
+		return;
+	}
+	try_open(s, path, b);
+}
+
+/* ------------------------------------------------------------ one segment */
+
+/* Is the writer still there, and the file still the one we mapped?  Sets status. */
+static void seg_check_alive(struct sampler *s, struct seg *g)
+{
+	struct stat st;
+	const char *why = NULL;
+
+	if (stat(g->path, &st) < 0)
+		why = "exited";                       /* tm_close() unlinked it */
+	else if (st.st_ino != g->ino || st.st_dev != g->dev)
+		why = "exited (segment replaced)";
+	else if ((uint64_t)st.st_size < g->rd.size) {
+		why = "segment truncated";
+		tm_reader_close(&g->rd);              /* touching it now could be SIGBUS */
+	} else if (atomic_load(&g->rd.hdr->exiting))
+		why = "exited";
+	else if (!tm_reader_alive(&g->rd))
+		why = "killed";
+	if (!why)
+		return;
+	g->status = SEG_EXITED;
+	g->exited_ns = s->now_ns;
+	g->exit_why = why;
+	memset(&g->r, 0, sizeof(g->r));
+	g->r.ev_per_wake = g->r.empty_pct = g->r.sys_per_msg = NAN;
+	g->r.cpu_pct = g->r.fairness = NAN;
+	g->nconns = 0;
+	add_note(s, "%s pid %d %s", g->model, (int)g->pid, why);
+}
+
+static bool mem_reserve(struct seg *g, size_t n)
+{
+	struct slot_mem *v;
+
+	if (n <= g->mem_cap)
+		return true;
+	v = realloc(g->mem, n * sizeof(*v));
+	if (!v)
+		return false;
+	memset(v + g->mem_cap, 0, (n - g->mem_cap) * sizeof(*v));
+	g->mem = v;
+	g->mem_cap = n;
+	return true;
+}
+
+static struct conn_row *conn_push(struct seg *g)
+{
+	if (g->nconns == g->conns_cap) {
+		size_t cap = g->conns_cap ? 2 * g->conns_cap : 64;
+		struct conn_row *v = realloc(g->conns, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		g->conns = v;
+		g->conns_cap = cap;
+	}
+	return &g->conns[g->nconns++];
+}
+
+/*
+ * Copy the live connection slots (0 .. slot_hwm) and derive, per connection, the
+ * bytes moved since the last sample and how long it has been waiting.  Also the
+ * server-wide starvation and fairness figures that need every connection.
+ */
+static void seg_read_slots(struct sampler *s, struct seg *g)
+{
+	uint32_t hwm = atomic_load_explicit(&g->rd.hdr->slot_hwm, memory_order_acquire);
+	double sum = 0, sumsq = 0;
+	unsigned n = 0;
+
+	if (hwm > g->rd.hdr->nslots)
+		hwm = g->rd.hdr->nslots;
+	g->nconns = 0;
+	g->r.starve_ns = 0;
+	g->r.starving = 0;
+	if (!mem_reserve(g, hwm))
+		return;
+	for (uint32_t i = 0; i < hwm; i++) {
+		struct tm_conn c;
+		struct conn_row *row;
+		uint64_t bytes;
+
+		if (!tm_read_slot(&g->rd, i, &c)) {
+			g->mem[i].opened_ns = 0;
+			continue;
+		}
+		row = conn_push(g);
+		if (!row)
+			break;
+		row->fd = c.fd;
+		row->state = c.state;
+		row->interest = c.interest;
+		row->ready = c.ready;
+		row->peer_port = c.peer_port;
+		row->bytes_in = c.bytes_in;
+		row->bytes_out = c.bytes_out;
+		row->frames_in = c.frames_in;
+		row->eagain_rd = c.eagain_rd;
+		row->eagain_wr = c.eagain_wr;
+		row->queued = c.queued;
+		row->opened_ns = c.opened_ns;
+		/* ready_ns is the writer's clock reading; CLOCK_MONOTONIC is the same in every process. */
+		row->wait_ns = c.ready_ns && c.ready_ns < s->now_ns ? s->now_ns - c.ready_ns : 0;
+		row->max_wait_ns = c.max_wait_ns > row->wait_ns ? c.max_wait_ns : row->wait_ns;
+		row->starving = row->wait_ns > s->opt.starve_ns;
+		bytes = c.bytes_in + c.bytes_out;
+		if (g->mem[i].opened_ns == c.opened_ns)
+			row->d_bytes = delta(bytes, g->mem[i].bytes);
+		else
+			row->d_bytes = bytes;         /* opened during the interval */
+		g->mem[i].opened_ns = c.opened_ns;
+		g->mem[i].bytes = bytes;
+
+		if (row->wait_ns > g->r.starve_ns)
+			g->r.starve_ns = row->wait_ns;
+		g->r.starving += row->starving;
+		/*
+		 * Fairness counts the connections that wanted service: those that moved
+		 * bytes, and those waiting right now (a starved one moved nothing).  An
+		 * idle client is not treated unfairly by being idle.
+		 */
+		if (row->d_bytes || row->wait_ns) {
+			sum += (double)row->d_bytes;
+			sumsq += (double)row->d_bytes * (double)row->d_bytes;
+			n++;
+		}
+	}
+	/* Jain's index: (sum x)^2 / (n * sum x^2); 1 when all equal, 1/n when one gets everything. */
+	g->r.fairness = g->have_prev && n && sumsq > 0 ? sum * sum / ((double)n * sumsq) : NAN;
+}
+
+static void seg_read_probes(struct seg *g)
+{
+	unsigned n = g->rd.hdr->nprobe < TM_NPROBE ? g->rd.hdr->nprobe : TM_NPROBE;
+
+	g->nprobes = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const struct tm_probe *p = &g->rd.probes[i];
+		struct tm_probe *d = &g->probes[g->nprobes];
+
+		if (__atomic_load_n(&p->valid, __ATOMIC_ACQUIRE) != 1)
+			continue;
+		copy_printable(d->label, sizeof(d->label), p->label, sizeof(p->label));
+		copy_printable(d->mech, sizeof(d->mech), p->mech, sizeof(p->mech));
+		d->registered = p->registered;
+		d->mask = p->mask;
+		d->so_error = p->so_error;
+		d->valid = 1;
+		g->nprobes++;
+	}
+}
+
+static void log_append(struct log_ring *l, const struct tm_event *e)
+{
+	l->ev[l->head] = *e;
+	l->head = (l->head + 1) % LOG_KEEP;
+	if (l->count < LOG_KEEP)
+		l->count++;
+	l->seq++;
+}
+
+/* Copy new events from the ring; a gap (overwritten before we read it) becomes a kind-0 line. */
+static void seg_read_log(struct seg *g)
+{
+	struct tm_event batch[LOG_BATCH];
+	struct log_ring *l = g->log;
+	uint64_t missed;
+	size_t n;
+
+	if (!g->want_log) {
+		if (l)
+			l->started = false;   /* the next look starts afresh, not with a false gap */
+		return;
+	}
+	if (!l) {
+		l = g->log = calloc(1, sizeof(*l));
+		if (!l)
+			return;
+	}
+	if (!l->started) {
+		uint64_t head = atomic_load(&g->rd.hdr->log_head);
+
+		l->head = l->count = 0;
+		l->missed_total = 0;
+		l->cursor = head > g->rd.hdr->nlog ? head - g->rd.hdr->nlog : 0;
+		l->started = true;
+		l->seq++;
+	}
+	do {
+		n = tm_read_log(&g->rd, &l->cursor, batch, LOG_BATCH, &missed);
+		if (missed) {
+			struct tm_event gap = { .kind = 0, .fd = -1, .value = (int64_t)missed };
+
+			gap.t_ns = n ? batch[0].t_ns : 0;
+			log_append(l, &gap);
+			l->missed_total += missed;
+		}
+		for (size_t i = 0; i < n; i++)
+			log_append(l, &batch[i]);
+	} while (n == LOG_BATCH);
+}
+
+size_t seg_log_count(const struct seg *g)
+{
+	return g->log ? g->log->count : 0;
+}
+
+const struct tm_event *seg_log_at(const struct seg *g, size_t i)
+{
+	const struct log_ring *l = g->log;
+
+	if (!l || i >= l->count)
+		return NULL;
+	return &l->ev[(l->head + LOG_KEEP - l->count + i) % LOG_KEEP];
+}
+
+/* Per-interval figures from two counter readings. */
+static void seg_rates(struct sampler *s, struct seg *g)
+{
+	const uint64_t *c = g->cnt, *p = g->prev_cnt;
+	double dt = (double)(g->t_ns - g->prev_t_ns) / 1e9;
+	uint64_t frames, waits, calls;
+
+	if (!g->have_prev || dt <= 0)
+		return;
+	frames = delta(c[TM_FRAMES_IN], p[TM_FRAMES_IN]);
+	waits = delta(c[TM_WAIT_CALLS], p[TM_WAIT_CALLS]);
+	calls = delta(c[TM_READ_CALLS], p[TM_READ_CALLS]) + delta(c[TM_WRITE_CALLS], p[TM_WRITE_CALLS]) + waits;
+
+	g->r.msgs_s = (double)frames / dt;
+	g->r.mb_in_s = (double)delta(c[TM_BYTES_IN], p[TM_BYTES_IN]) / dt / 1e6;
+	g->r.mb_out_s = (double)delta(c[TM_BYTES_OUT], p[TM_BYTES_OUT]) / dt / 1e6;
+	g->r.eagain_rd_s = (double)delta(c[TM_EAGAIN_RD], p[TM_EAGAIN_RD]) / dt;
+	g->r.eagain_wr_s = (double)delta(c[TM_EAGAIN_WR], p[TM_EAGAIN_WR]) / dt;
+	g->r.waits_s = (double)waits / dt;
+	g->r.ev_per_wake = ratio(delta(c[TM_EVENTS], p[TM_EVENTS]), waits);
+	g->r.empty_pct = waits ? 100.0 * ratio(delta(c[TM_EMPTY_WAKEUPS], p[TM_EMPTY_WAKEUPS]), waits) : NAN;
+	g->r.sys_per_msg = ratio(calls, frames);
+	g->r.cpu_pct = g->cpu_ok && s->clk_tck > 0
+		? 100.0 * (double)delta(g->cpu_ticks, g->prev_cpu_ticks) / (double)s->clk_tck / dt : NAN;
+
+	if (g->hist_len == HIST_LEN)
+		memmove(g->hist, g->hist + 1, (HIST_LEN - 1) * sizeof(g->hist[0]));
+	else
+		g->hist_len++;
+	g->hist[g->hist_len - 1] = (float)g->r.msgs_s;
+}
+
+static void seg_sample(struct sampler *s, struct seg *g)
+{
+	uint64_t ticks = 0;
+	bool ok;
+
+	if (g->status != SEG_LIVE)
+		return;
+	seg_check_alive(s, g);
+	if (g->status != SEG_LIVE)
+		return;
+	memcpy(g->prev_cnt, g->cnt, sizeof(g->cnt));
+	g->prev_t_ns = g->t_ns;
+	g->prev_cpu_ticks = g->cpu_ticks;
+	tm_read_counters(&g->rd, g->cnt);
+	g->t_ns = s->now_ns;
+	ok = proc_cpu_ticks(g->pid, &ticks);
+	g->cpu_ok = ok && g->cpu_read_ok;          /* both ends of the interval read */
+	g->cpu_read_ok = ok;
+	g->cpu_ticks = ticks;
+	g->port = __atomic_load_n(&g->rd.hdr->port, __ATOMIC_RELAXED);  /* set after bind */
+	g->log_dropped = atomic_load(&g->rd.hdr->log_dropped);
+	g->log_head = atomic_load(&g->rd.hdr->log_head);
+
+	seg_read_slots(s, g);
+	if (g->kind == TM_KIND_PROBE)
+		seg_read_probes(g);
+	seg_read_log(g);
+	seg_rates(s, g);
+	g->have_prev = true;
+}
+
+/* Drop servers that exited more than EXIT_LINGER_NS ago (a killed one's file stays: remember it). */
+static void sweep_exited(struct sampler *s)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < s->nsegs; i++) {
+		struct seg *g = s->segs[i];
+		struct stat st;
+
+		if (g->status == SEG_EXITED && s->now_ns - g->exited_ns >= EXIT_LINGER_NS) {
+			if (stat(g->path, &st) == 0 && st.st_ino == g->ino && !bad_find(s, g->path)) {
+				bad_add(s, g->path, g->ino, BAD_STALE, s->now_ns);
+				s->bad[s->nbad - 1].noted = true;   /* already said "killed" */
+			}
+			seg_free(g);
+			continue;
+		}
+		s->segs[j++] = g;
+	}
+	s->nsegs = j;
+}
+
+/* ------------------------------------------------------------------ public */
+
+void sampler_init(struct sampler *s, const struct sampler_opts *opt)
+{
+	memset(s, 0, sizeof(*s));
+	if (opt)
+		s->opt = *opt;
+	s->clk_tck = sysconf(_SC_CLK_TCK);
+}
+
+void sampler_free(struct sampler *s)
+{
+	for (size_t i = 0; i < s->nsegs; i++)
+		seg_free(s->segs[i]);
+	free(s->segs);
+	free(s->bad);
+	memset(s, 0, sizeof(*s));
+}
+
+void sampler_sample(struct sampler *s, uint64_t now)
+{
+	s->prev_ns = s->now_ns;
+	s->now_ns = now;
+	for (size_t i = 0; i < s->nsegs; i++)
+		s->segs[i]->seen = false;
+	for (size_t i = 0; i < s->nbad; i++)
+		s->bad[i].seen = false;
+
+	tm_list(on_path, s);
+
+	for (size_t i = 0; i < s->nsegs; i++)
+		seg_sample(s, s->segs[i]);
+	sweep_exited(s);
+	bad_sweep(s);
+	s->samples++;
+}
