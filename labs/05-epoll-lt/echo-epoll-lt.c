@@ -115,8 +115,7 @@ static void accept_clients(void)
 			conn_free(c, ENOMEM);
 			continue;
 		}
-		ev.events = EPOLLIN;
-		ev.data.fd = fd;
+		ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = fd };
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 			die("epoll_ctl(EPOLL_CTL_ADD)");
 		c->interest = EPOLLIN;
@@ -186,8 +185,7 @@ int main(int argc, char **argv)
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0)
 		die("epoll_create1");
-	ev.events = EPOLLIN;
-	ev.data.fd = srv.lfd;
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = srv.lfd };  /* all 64 data bits set */
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, srv.lfd, &ev) < 0)
 		die("epoll_ctl(listener)");
 
