@@ -11,8 +11,8 @@
 
 CC      ?= cc
 O       ?= -O2
-BIN     := bin
-BUILD   := build
+BIN     ?= bin
+BUILD   ?= build
 
 WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wpointer-arith -Wstrict-prototypes \
            -Wmissing-prototypes -Wno-unused-parameter -Wvla -Wcast-qual -Wwrite-strings
@@ -142,14 +142,15 @@ doctor: all
 # --- tests -------------------------------------------------------------------
 # tests/run.sh runs every unit test and every integration test over every server,
 # each under `timeout`, and prints the failed/skipped lists and "N passed, N failed, N skipped".
+RUN_TESTS = IOLAB_BIN=$(abspath $(BIN)) tests/run.sh
 test: all
-	@tests/run.sh
+	@$(RUN_TESTS)
 
 test-unit: all
-	@tests/run.sh unit
+	@$(RUN_TESTS) unit
 
 test-integration: all
-	@tests/run.sh integration
+	@$(RUN_TESTS) integration
 
 # --- labs --------------------------------------------------------------------
 # Each lab's scenario lives in its directory (labs/NN-name/scenario); labs/tools/run-lab runs it.

@@ -17,7 +17,8 @@
 # Logs of failed and skipped tests: build/test-logs/.
 set -u
 cd "$(dirname "$0")/.."
-export IOLAB_ROOT=$PWD IOLAB_BIN=$PWD/bin
+export IOLAB_ROOT=$PWD IOLAB_BIN=${IOLAB_BIN:-$PWD/bin}
+B=$IOLAB_BIN
 export IOLAB_SHM_PREFIX=iolabtest
 TIMEOUT=${TEST_TIMEOUT:-180}
 LOGS=build/test-logs
@@ -61,7 +62,7 @@ run_one() {  # run_one NAME CMD...
 
 if [ "$what" != integration ]; then
 	echo "unit tests"
-	for t in bin/tests/test_*; do
+	for t in "$B"/tests/test_*; do
 		[ -x "$t" ] || continue
 		name=unit/$(basename "$t")
 		want "$name" || continue
@@ -87,13 +88,13 @@ fi
 
 if [ "$what" != unit ]; then
 	echo "server suite (tests/servers.tsv)"
-	if [ -x bin/tests/echo_suite ]; then
-		cases=$(bin/tests/echo_suite --list)
+	if [ -x "$B/tests/echo_suite" ]; then
+		cases=$("$B/tests/echo_suite" --list)
 		while IFS=$'\t' read -r prog flags skip; do
 			case $prog in ''|'#'*) continue ;; esac
 			[ "$flags" = "-" ] && flags=
-			if [ ! -x "bin/$prog" ]; then
-				skipped=$((skipped + 1)); skipped_list+=("$prog: bin/$prog not built (no source yet?)")
+			if [ ! -x "$B/$prog" ]; then
+				skipped=$((skipped + 1)); skipped_list+=("$prog: $B/$prog not built (no source yet?)")
 				printf '  SKIP  %s (not built)\n' "$prog"; continue
 			fi
 			for c in $cases; do
@@ -101,12 +102,12 @@ if [ "$what" != unit ]; then
 				want "$name" || continue
 				case ",${skip:-}," in *",$c,"*) continue ;; esac
 				# shellcheck disable=SC2086
-				run_one "$name" bin/tests/echo_suite --case "$c" -- "bin/$prog" $flags
+				run_one "$name" "$B/tests/echo_suite" --case "$c" -- "$B/$prog" $flags
 			done
 		done < tests/servers.tsv
 	fi
 	echo "integration tests"
-	for t in bin/tests/t_* tests/integration/t-*.sh; do
+	for t in "$B"/tests/t_* tests/integration/t-*.sh; do
 		[ -x "$t" ] || continue
 		name=integration/$(basename "$t")
 		want "$name" || continue

@@ -95,6 +95,9 @@ static int srv_start(struct srv *s, const char *const *extra, const char *env)
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -1;
 	s->pid = fork();
+	if (s->pid > 0)
+		for (int i = server_argc; i < n; i++)
+			free(argv[i]);        /* the strdup()s above: the child has its own copy */
 	if (s->pid < 0)
 		return -1;
 	if (s->pid == 0) {
