@@ -168,5 +168,5 @@ clean:
 
 # Remove telemetry segments left by servers that were killed with SIGKILL.
 clean-shm:
-	@for f in /dev/shm/iolab.*; do [ -e "$$f" ] || continue; \
+	@for f in /dev/shm/iolab*.*; do [ -e "$$f" ] || continue; \
 	  pid=$${f##*.}; kill -0 "$$pid" 2>/dev/null || { echo "rm $$f"; rm -f "$$f"; }; done

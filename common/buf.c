@@ -42,17 +42,21 @@ static void buf_compact(struct buf *b)
 
 int buf_reserve(struct buf *b, size_t n)
 {
-	size_t need, cap;
+	size_t len = buf_len(b), room, need, cap;
 	char *p;
 
 	if (b->data && buf_space(b) >= n)
 		return 0;
-	/* Compact before growing: the space in front of rd is free too. */
-	if (b->data && (b->cap - BUF_PREPEND) - buf_len(b) >= n) {
+	/*
+	 * Compact before growing: the space in front of rd is free too.  (After a
+	 * buf_prepend() rd may be below BUF_PREPEND, so len can exceed cap - BUF_PREPEND.)
+	 */
+	room = b->cap > BUF_PREPEND ? b->cap - BUF_PREPEND : 0;
+	if (b->data && room >= len && room - len >= n) {
 		buf_compact(b);
 		return 0;
 	}
-	need = BUF_PREPEND + buf_len(b) + n;
+	need = BUF_PREPEND + len + n;
 	if (need < n) {                     /* overflow */
 		errno = ENOMEM;
 		return -1;
@@ -60,15 +64,16 @@ int buf_reserve(struct buf *b, size_t n)
 	cap = b->cap ? b->cap : BUF_PREPEND + BUF_INITIAL;
 	while (cap < need)
 		cap = cap * 2 > cap ? cap * 2 : need;
-	if (b->data)
-		buf_compact(b);
 	p = realloc(b->data, cap);
 	if (!p) {
 		errno = ENOMEM;
 		return -1;
 	}
+	if (!b->data)
+		b->rd = b->wr = BUF_PREPEND;
 	b->data = p;
 	b->cap = cap;
+	buf_compact(b);                     /* now that there is room for the data at the front */
 	return 0;
 }
 

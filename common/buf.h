@@ -38,7 +38,7 @@ struct buf {
 void   buf_init(struct buf *b);                    /* empty, allocates lazily */
 void   buf_free(struct buf *b);
 static inline size_t buf_len(const struct buf *b)      { return b->wr - b->rd; }
-static inline size_t buf_space(const struct buf *b)    { return b->cap - b->wr; }
+static inline size_t buf_space(const struct buf *b)    { return b->cap > b->wr ? b->cap - b->wr : 0; }
 static inline const char *buf_peek(const struct buf *b){ return b->data ? b->data + b->rd : ""; }
 static inline char  *buf_tail(struct buf *b)           { return b->data + b->wr; }
 

@@ -123,6 +123,10 @@ int tm_open(const struct tm_info *info)
 
 	if (tm_self)
 		return 0;
+	if (!info->model || !*info->model || strchr(info->model, '/')) {
+		errno = EINVAL;
+		return -1;
+	}
 	snprintf(w->name, sizeof(w->name), "/%s.%s.%d", tm_prefix(), info->model, (int)getpid());
 	shm_unlink(w->name);                       /* a stale one from a recycled pid */
 	fd = shm_open(w->name, O_RDWR | O_CREAT | O_EXCL, 0600);
@@ -215,10 +219,11 @@ void tm_log(enum tm_event_kind kind, int fd, uint32_t mask, int64_t value)
 	e = &w->log[idx & (TM_NLOG - 1)];
 	seq = atomic_load_explicit(&e->seq, memory_order_relaxed);
 	/*
-	 * Odd: another writer, a whole lap behind, is still filling this entry.
+	 * Odd: another writer, a whole lap away, is still filling this entry.
 	 * Rather than wait (a writer must never block) give this event up and count it.
 	 */
-	if (seq & 1) {
+	if ((seq & 1) || seq > 2 * idx) {
+		/* ...or a writer a lap ahead already filled it with a newer event: keep that one. */
 		atomic_fetch_add_explicit(&w->hdr->log_dropped, 1, memory_order_relaxed);
 		return;
 	}
@@ -422,7 +427,7 @@ int tm_reader_open(struct tm_reader *r, const char *path)
 
 	memset(r, 0, sizeof(*r));
 	snprintf(r->path, sizeof(r->path), "%s", path);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);  /* a FIFO must not hang us */
 	if (fd < 0)
 		return TM_ERR_OPEN;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -462,6 +467,9 @@ int tm_reader_open(struct tm_reader *r, const char *path)
 		return TM_ERR_OPEN;
 	}
 	r->size = l.total;
+	r->nslots = h.nslots;               /* our validated copies: the writer cannot change them */
+	r->nlog = h.nlog;
+	r->nprobe = h.nprobe;
 	r->hdr = r->map;
 	r->slots = (struct tm_conn *)((char *)r->map + l.slots);
 	r->log = (struct tm_event *)((char *)r->map + l.log);
@@ -488,6 +496,10 @@ bool tm_reader_alive(const struct tm_reader *r)
 
 void tm_read_counters(const struct tm_reader *r, uint64_t out[TM_NCOUNTERS])
 {
+	if (!r->hdr) {
+		memset(out, 0, sizeof(uint64_t) * TM_NCOUNTERS);
+		return;
+	}
 	for (unsigned i = 0; i < TM_NCOUNTERS; i++)
 		out[i] = atomic_load_explicit(&r->hdr->counters[i],
 					      memory_order_relaxed);
@@ -497,7 +509,7 @@ bool tm_read_slot(const struct tm_reader *r, unsigned i, struct tm_conn *out)
 {
 	struct tm_conn *s;
 
-	if (!r->hdr || i >= r->hdr->nslots)
+	if (!r->hdr || i >= r->nslots)
 		return false;
 	s = &r->slots[i];
 	for (int tries = 0; tries < 64; tries++) {
@@ -542,7 +554,7 @@ size_t tm_read_log(const struct tm_reader *r, uint64_t *cursor,
 		*missed = 0;
 	if (!h)
 		return 0;
-	nlog = h->nlog;
+	nlog = r->nlog;
 	head = atomic_load_explicit(&h->log_head, memory_order_acquire);
 	start = *cursor;
 	if (start > head)
@@ -557,9 +569,14 @@ size_t tm_read_log(const struct tm_reader *r, uint64_t *cursor,
 		uint64_t want = 2 * idx + 2;
 
 		if (atomic_load_explicit(&e->seq, memory_order_acquire) != want) {
-			if (idx + nlog < head || atomic_load_explicit(&e->seq, memory_order_relaxed) > want) {
+			/*
+			 * Lapped, or given up by its writer (log_dropped), or — near the head —
+			 * still being written.  Only the last case is worth waiting for.
+			 */
+			if (idx + nlog < head || atomic_load_explicit(&e->seq, memory_order_relaxed) > want ||
+			    head - idx > 64) {
 				if (missed)
-					(*missed)++;       /* already lapped */
+					(*missed)++;
 				continue;
 			}
 			break;                          /* still being written: stop here, retry later */

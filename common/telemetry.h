@@ -243,6 +243,7 @@ struct tm_reader {
 	char    path[256];          /* /dev/shm/... */
 	void   *map;
 	size_t  size;
+	uint32_t nslots, nlog, nprobe;  /* validated at open; use these, not the header's */
 	/* Not const only because C11 atomics cannot load through const; the map is PROT_READ. */
 	struct tm_header *hdr;
 	struct tm_conn   *slots;
