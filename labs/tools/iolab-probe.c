@@ -124,6 +124,7 @@ static void usage(FILE *f)
 		"  --hold SECONDS   keep the telemetry segment published this long, so that\n"
 		"                   bin/iolab-view can show it (0 = exit at once).  Default: until\n"
 		"                   Ctrl-C when stdout is a terminal, otherwise exit at once\n"
+		"                   (with --no-stats there is nothing to hold)\n"
 		"  --timeout MS     longest wait for an event (default %d); a wait that times\n"
 		"                   out is shown as 0 (nothing to report)\n"
 		"  --no-stats       do not publish telemetry\n"
@@ -312,7 +313,7 @@ static void observe(struct probe *p, struct obs *o)
 		die(o->mech >= MECH_POLL ? mech_names[o->mech] : "epoll_wait");
 	}
 	o->timed_out = n == 0;
-	tm_add(TM_EVENTS, (uint64_t)n);
+	tm_add(TM_EVENTS, n > 0);     /* select counts 2 when a socket is in both sets */
 	/* Ask again at once: level-triggered reports the state again, edge-triggered only a change. */
 	if (wait_once(o, fd, ep, 0, &o->again) < 0 && !(errno == EINTR && stop))
 		die("second wait");
@@ -451,6 +452,8 @@ static void print_conclusions(const struct probe *p)
 	unsigned conn_only_out = 0, conn_out_of = 0, in_only_timeouts = 0, in_only = 0;
 	unsigned hup_before = 0, hup_before_of = 0, lt_same = 0, lt_of = 0, et_zero = 0, et_of = 0;
 	const struct obs *sel = find(p, CASE_REFUSED, MECH_SELECT, EPOLLIN | EPOLLOUT);
+	const struct obs *sel_ref = find(p, CASE_REFUSED, MECH_SELECT, EPOLLOUT);
+	const struct obs *sel_ok = find(p, CASE_CONNECTED, MECH_SELECT, EPOLLOUT);
 	char names[64];
 
 	for (unsigned i = 0; i < p->nobs; i++) {
@@ -504,6 +507,10 @@ static void print_conclusions(const struct probe *p)
 		printf(" - select, refused, IN|OUT registered: %s.  select has no ERR or HUP set:\n"
 		       "   an error or a hangup makes the socket readable and writable.\n",
 		       short_mask(sel->mask, names, sizeof(names)));
+	if (sel_ref && sel_ok)
+		printf(" - select, only the write set: refused gave 0x%x, connected gave 0x%x%s\n",
+		       sel_ref->mask, sel_ok->mask,
+		       sel_ref->mask == sel_ok->mask ? " --\n   the same: only SO_ERROR tells them apart." : ".");
 	printf(" - second wait: epoll-lt repeated the mask in %u of %u waits,\n"
 	       "   epoll-et returned nothing in %u of %u (an edge is reported once).\n",
 	       lt_same, lt_of, et_zero, et_of);

@@ -59,12 +59,17 @@ wait "$pid"; rc=$?
 [ "$rc" -eq 0 ] || t_fail "the probe exited $rc after SIGINT during --hold, want 0"
 [ -e "$seg" ] && t_fail "$seg is still there after the probe exited"
 
-# --no-stats: nothing published.
+# --no-stats: nothing published (and so nothing to hold: it exits when done).
 "$probe" --no-stats --json --hold 30 >"$T_TMP/nostats.json" 2>/dev/null &
 pid=$!
 T_PIDS+=("$pid")
-for _ in $(seq 1 100); do grep -q '^]}' "$T_TMP/nostats.json" && break; sleep 0.1; done
-[ -z "$(t_segment "$pid")" ] || t_fail "--no-stats, yet a segment exists: $(t_segment "$pid")"
-kill -INT "$pid"; wait "$pid"
+for _ in $(seq 1 100); do
+	[ -z "$(t_segment "$pid")" ] || t_fail "--no-stats, yet a segment exists: $(t_segment "$pid")"
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.05
+done
+kill -0 "$pid" 2>/dev/null && t_fail "--no-stats --hold 30: still running after 5 s (nothing to hold)"
+wait "$pid" || t_fail "--no-stats run exited $?"
+grep -q '^]}' "$T_TMP/nostats.json" || t_fail "--no-stats: no JSON output"
 
 t_pass "probe telemetry: $i records = JSON, counters consistent, segment removed on SIGINT"

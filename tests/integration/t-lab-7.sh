@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Description: make check-lab-7 passes.  labs/07-sigio/scenario runs headless against
+# bin/echo-sigio -- signal-driven I/O: both clients served, readiness arrives as signals -- every check PASSes, and nothing it started is left
+# running or left in /dev/shm.
+. "$IOLAB_ROOT/tests/lib.sh"
+
+N=7 PROG=echo-sigio FEATURE=''
+
+runlab=$IOLAB_ROOT/labs/tools/run-lab
+[ -x "$IOLAB_BIN/$PROG" ] || t_skip "bin/$PROG is not built (make)"
+[ -x "$IOLAB_BIN/iolab-load" ] || t_skip "bin/iolab-load is not built (make)"
+if [ -n "$FEATURE" ]; then
+	"$IOLAB_BIN/iolab-doctor" --only "$FEATURE" >"$T_TMP/doctor" 2>&1 ||
+		t_skip "lab $N needs $FEATURE, which this machine does not give: $(sed 's/^ *//' "$T_TMP/doctor" | tr '\n' ' ')"
+fi
+
+out=$T_TMP/check.out
+timeout 60 "$runlab" --check "$N" >"$out" 2>&1; rc=$?
+cat "$out" >&2
+[ $rc -eq 0 ] || t_fail "run-lab --check $N exited $rc"
+grep -q '^FAIL' "$out" && t_fail "a check failed"
+npass=$(grep -c '^PASS' "$out")
+[ "$npass" -ge 5 ] || t_fail "only $npass PASS lines: the scenario checks too little"
+pids=$(sed -n 's/^started .*(pid \([0-9]*\).*/\1/p' "$out")
+[ -n "$pids" ] || t_fail "no 'started' lines"
+for p in $pids; do
+	kill -0 "$p" 2>/dev/null && t_fail "pid $p ($(ps -o args= -p "$p")) still running after run-lab --check"
+	[ -z "$(t_segment "$p")" ] || t_fail "telemetry segment $(t_segment "$p") left behind"
+done
+t_pass "make check-lab-$N: $npass checks PASS, nothing left running"
