@@ -43,8 +43,10 @@ static const char *reason_str(int reason)
 {
 	if (reason == 0)
 		return "closed by peer";
-	if (reason == -1)
+	if (reason == CLOSE_PROTOCOL)
 		return "protocol error";
+	if (reason == CLOSE_STOPPING)
+		return "server stopping";
 	return strerror(reason);
 }
 
@@ -57,7 +59,7 @@ void conn_free(struct conn *c, int reason)
 	tm_add(TM_CLOSES, 1);
 	tm_sub(TM_ACTIVE, 1);
 	tm_log(EV_CLOSE, c->fd, 0, reason);
-	if (!server_quiet || reason == -1)
+	if (!server_quiet || reason == CLOSE_PROTOCOL)
 		iolog("fd %d: %s, closing", c->fd, reason_str(reason));
 	close(c->fd);
 	buf_free(&c->in);
@@ -98,8 +100,7 @@ ssize_t conn_read(struct conn *c)
 		tm_add(TM_BYTES_IN, (uint64_t)n);
 		tm_conn_io(c->fd, (uint64_t)n, 0, 0, 0, 0, buf_len(&c->out));
 	} else if (n == 0) {
-		c->rd_closed = true;      /* half-close: echo what we have, then close */
-		conn_settle_state(c);
+		conn_eof(c);
 	} else if (e == EAGAIN || e == EWOULDBLOCK) {
 		tm_add(TM_EAGAIN_RD, 1);
 		tm_conn_io(c->fd, 0, 0, 0, 1, 0, buf_len(&c->out));
@@ -107,6 +108,12 @@ ssize_t conn_read(struct conn *c)
 	}
 	errno = e;
 	return n;
+}
+
+void conn_eof(struct conn *c)
+{
+	c->rd_closed = true;              /* half-close: echo what we have, then close */
+	conn_settle_state(c);
 }
 
 int conn_received(struct conn *c, const void *p, size_t n)
@@ -247,7 +254,7 @@ void conn_table_free_all(struct conn_table *t)
 {
 	for (size_t i = 0; i < t->n; i++)
 		if (t->v[i])
-			conn_free(t->v[i], 0);
+			conn_free(t->v[i], CLOSE_STOPPING);
 	free(t->v);
 	t->v = NULL;
 	t->n = 0;

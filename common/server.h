@@ -132,10 +132,13 @@ struct conn {
 /* A connection for an accepted fd (telemetry slot opened, state READING). */
 struct conn *conn_new(int fd, uint16_t peer_port, const struct server_opts *opt);
 /*
- * Close the fd and free.  reason: 0 = orderly (EOF / drained), an errno value,
- * or -1 = protocol error.  Counts the close and logs it.
+ * Close the fd and free.  reason: CLOSE_EOF (orderly: EOF, drained), an errno value,
+ * CLOSE_PROTOCOL or CLOSE_STOPPING.  Counts the close and logs it.
  */
+enum { CLOSE_EOF = 0, CLOSE_PROTOCOL = -1, CLOSE_STOPPING = -2 };
 void conn_free(struct conn *c, int reason);
+/* The peer half-closed (read returned 0, or a completion said so). */
+void conn_eof(struct conn *c);
 void conn_set_state(struct conn *c, enum tm_state st);
 
 /*

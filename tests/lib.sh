@@ -53,8 +53,9 @@ t_spawn() {
 t_start_server() {
 	local prog=$1; shift
 	local n=0
-	T_OUT=$T_TMP/$prog.$n.out
-	while [ -e "$T_OUT" ]; do n=$((n + 1)); T_OUT=$T_TMP/$prog.$n.out; done
+	local base=${prog//\//_}          # tests/corrupt_echo -> tests_corrupt_echo
+	T_OUT=$T_TMP/$base.$n.out
+	while [ -e "$T_OUT" ]; do n=$((n + 1)); T_OUT=$T_TMP/$base.$n.out; done
 	T_ERR=${T_OUT%.out}.err
 	"$IOLAB_BIN/$prog" -p 0 "$@" >"$T_OUT" 2>"$T_ERR" &
 	T_PID=$!

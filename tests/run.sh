@@ -22,7 +22,7 @@ B=$IOLAB_BIN
 export IOLAB_SHM_PREFIX=iolabtest
 TIMEOUT=${TEST_TIMEOUT:-180}
 LOGS=build/test-logs
-rm -rf "$LOGS"; mkdir -p "$LOGS"
+mkdir -p "$LOGS"   # per-test files are overwritten; other runs' logs are left alone
 
 what=all pattern=
 while [ $# -gt 0 ]; do

@@ -112,7 +112,10 @@ static void accept_clients(void)
 		c = conn_new(fd, port, &srv.opt);
 		if (!c || conn_table_put(&conns, c) < 0) {
 			iolog("fd %d: out of memory, closing", fd);
-			conn_free(c, ENOMEM);
+			if (c)
+				conn_free(c, ENOMEM);
+			else
+				close(fd);
 			continue;
 		}
 		ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = fd };
@@ -152,7 +155,7 @@ static void serve(struct conn *c, uint32_t ready)
 		if (n > 0) {
 			did_work = true;
 			if (conn_ingest(c) < 0) {
-				close_conn(c, -1);
+				close_conn(c, CLOSE_PROTOCOL);
 				return;
 			}
 		} else if (n == 0) {
@@ -167,7 +170,7 @@ static void serve(struct conn *c, uint32_t ready)
 	if (!flush_output(c))
 		return;
 	if (conn_done(c)) {
-		close_conn(c, 0);
+		close_conn(c, CLOSE_EOF);
 		return;
 	}
 	conn_check_pause(c);

@@ -80,7 +80,7 @@ struct srv {
 static int srv_start(struct srv *s, const char *const *extra, const char *env)
 {
 	char *argv[64], line[256];
-	int pipefd[2], n = 0, len = 0;
+	int pipefd[2], n = 0, len = 0, status = 0;
 	uint64_t deadline;
 
 	for (int i = 0; i < server_argc && n < 40; i++)
@@ -134,7 +134,13 @@ static int srv_start(struct srv *s, const char *const *extra, const char *env)
 	}
 	fprintf(stderr, "server did not print 'listening on ADDR:PORT' (got '%.*s')\n", len, line);
 	kill(s->pid, SIGKILL);
-	waitpid(s->pid, NULL, 0);
+	waitpid(s->pid, &status, 0);
+	/* Exit status 3: the model's kernel feature is unavailable (echo-uring without io_uring). */
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 3) {
+		fprintf(stderr, "SKIP: %s cannot run on this kernel (its message is above); see make doctor\n",
+			argv[0]);
+		exit(77);
+	}
 	return -1;
 }
 
@@ -637,7 +643,8 @@ static void case_telemetry(const struct srv *s)
 	EQ(TM_BYTES_IN, bytes);
 	EQ(TM_BYTES_OUT, bytes);
 	EQ(TM_PROTO_ERRORS, 0);
-	CHECK(c[TM_WAIT_CALLS] > 0, "wait_calls is 0");
+	/* The busy loop (lab 2) has no waiting call: its turns are counted as spins instead. */
+	CHECK(c[TM_WAIT_CALLS] > 0 || c[TM_SPINS] > 0, "neither wait_calls nor spins counted");
 	CHECK(c[TM_READ_CALLS] > 0 || c[TM_COMPLETIONS] > 0, "neither read calls nor completions counted");
 	tm_reader_close(&r);
 }
