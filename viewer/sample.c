@@ -37,6 +37,7 @@
 #define BAD_KIND        2                  /* bad_seg.err: unknown kind */
 #define BAD_EXITING     3                  /* bad_seg.err: shutting down already */
 #define LOG_BATCH       256                /* events copied per tm_read_log() call */
+#define CPU_WINDOW_NS   (1ull * NS_PER_S)  /* CPU % is measured over at least this long */
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -44,19 +45,30 @@ static void add_note(struct sampler *s, const char *fmt, ...) __attribute__((for
 
 static void add_note(struct sampler *s, const char *fmt, ...)
 {
+	char *note = s->notes[s->notes_total % NOTES_MAX];
 	va_list ap;
 
+	s->note_ns[s->notes_total % NOTES_MAX] = s->now_ns;
 	va_start(ap, fmt);
-	vsnprintf(s->notes[s->notes_total % NOTES_MAX], NOTE_LEN, fmt, ap);
+	vsnprintf(note, NOTE_LEN, fmt, ap);
 	va_end(ap);
+	/* File names come from readdir(): keep escape sequences off the terminal. */
+	for (char *p = note; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			*p = '?';
 	s->notes_total++;
 }
 
-const char *sampler_note(const struct sampler *s, unsigned back)
+const char *sampler_note(const struct sampler *s, unsigned back, uint64_t *when)
 {
+	uint64_t i;
+
 	if (back >= NOTES_MAX || back >= s->notes_total)
 		return NULL;
-	return s->notes[(s->notes_total - 1 - back) % NOTES_MAX];
+	i = (s->notes_total - 1 - back) % NOTES_MAX;
+	if (when)
+		*when = s->note_ns[i];
+	return s->notes[i];
 }
 
 /* Copy at most srclen bytes of a string that may lack its NUL, replacing anything unprintable. */
@@ -95,20 +107,22 @@ static bool pid_wanted(const struct sampler *s, pid_t pid)
 	return false;
 }
 
-bool proc_cpu_ticks(pid_t pid, uint64_t *ticks)
+/*
+ * utime + stime from a /proc/PID/stat descriptor.  The descriptor is kept open
+ * for the life of the segment and re-read with pread(): one system call a
+ * refresh instead of three, and it stays bound to the process it was opened
+ * for (a recycled pid cannot slip in; a dead process reads as ESRCH).
+ */
+static bool stat_fd_ticks(int fd, uint64_t *ticks)
 {
-	char path[64], buf[1024];
+	char buf[1024];
 	unsigned long long ut, st;
 	const char *p;
 	ssize_t n;
-	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
 	if (n <= 0)
 		return false;
 	buf[n] = '\0';
@@ -121,6 +135,24 @@ bool proc_cpu_ticks(pid_t pid, uint64_t *ticks)
 		return false;
 	*ticks = ut + st;
 	return true;
+}
+
+static int open_stat(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+bool proc_cpu_ticks(pid_t pid, uint64_t *ticks)
+{
+	int fd = open_stat(pid);
+	bool ok = stat_fd_ticks(fd, ticks);
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
 }
 
 static uint64_t delta(uint64_t now, uint64_t before)
@@ -205,6 +237,8 @@ static int seg_cmp(const void *a, const void *b)
 
 static void seg_free(struct seg *g)
 {
+	if (g->stat_fd >= 0)
+		close(g->stat_fd);
 	tm_reader_close(&g->rd);
 	free(g->conns);
 	free(g->mem);
@@ -222,10 +256,12 @@ static int seg_open(const char *path, struct seg **out, ino_t *ino)
 	struct stat st;
 	int rc;
 
+	memset(&st, 0, sizeof(st));               /* gone already: dev/ino 0, seen as replaced later */
 	*ino = stat(path, &st) == 0 ? st.st_ino : 0;
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return TM_ERR_OPEN;
+	g->stat_fd = -1;
 	rc = tm_reader_open(&g->rd, path);
 	if (rc == TM_OK && g->rd.hdr->kind != TM_KIND_SERVER && g->rd.hdr->kind != TM_KIND_PROBE)
 		rc = BAD_KIND;
@@ -242,6 +278,7 @@ static int seg_open(const char *path, struct seg **out, ino_t *ino)
 	g->ino = *ino;
 	g->kind = (int)g->rd.hdr->kind;
 	g->pid = g->rd.hdr->pid;
+	g->stat_fd = open_stat(g->pid);
 	g->start_mono_ns = g->rd.hdr->start_mono_ns;
 	copy_printable(g->model, sizeof(g->model), g->rd.hdr->model, sizeof(g->rd.hdr->model));
 	copy_printable(g->wait_call, sizeof(g->wait_call), g->rd.hdr->wait_call, sizeof(g->rd.hdr->wait_call));
@@ -403,10 +440,37 @@ static struct conn_row *conn_push(struct seg *g)
 	return &g->conns[g->nconns++];
 }
 
+/* A plain copy of one slot, with how long it has waited and what it moved since the last look. */
+static void row_from_slot(const struct sampler *s, struct conn_row *row, const struct tm_conn *c,
+			  struct slot_mem *mem)
+{
+	uint64_t bytes = c->bytes_in + c->bytes_out;
+
+	row->fd = c->fd;
+	row->state = c->state;
+	row->interest = c->interest;
+	row->ready = c->ready;
+	row->peer_port = c->peer_port;
+	row->bytes_in = c->bytes_in;
+	row->bytes_out = c->bytes_out;
+	row->frames_in = c->frames_in;
+	row->eagain_rd = c->eagain_rd;
+	row->eagain_wr = c->eagain_wr;
+	row->queued = c->queued;
+	row->opened_ns = c->opened_ns;
+	/* ready_ns is the writer's clock reading; CLOCK_MONOTONIC is the same in every process. */
+	row->wait_ns = c->ready_ns && c->ready_ns < s->now_ns ? s->now_ns - c->ready_ns : 0;
+	row->max_wait_ns = c->max_wait_ns > row->wait_ns ? c->max_wait_ns : row->wait_ns;
+	row->starving = row->wait_ns > s->opt.starve_ns;
+	/* The same fd may be a new connection: opened_ns tells them apart. */
+	row->d_bytes = mem->opened_ns == c->opened_ns ? delta(bytes, mem->bytes) : bytes;
+	mem->opened_ns = c->opened_ns;
+	mem->bytes = bytes;
+}
+
 /*
- * Copy the live connection slots (0 .. slot_hwm) and derive, per connection, the
- * bytes moved since the last sample and how long it has been waiting.  Also the
- * server-wide starvation and fairness figures that need every connection.
+ * Copy the live connection slots (0 .. slot_hwm) and derive the server-wide
+ * figures that need every connection: starvation and fairness.
  */
 static void seg_read_slots(struct sampler *s, struct seg *g)
 {
@@ -415,7 +479,7 @@ static void seg_read_slots(struct sampler *s, struct seg *g)
 	unsigned n = 0;
 
 	if (hwm > g->rd.hdr->nslots)
-		hwm = g->rd.hdr->nslots;
+		hwm = g->rd.hdr->nslots;          /* a lying header: never past the mapping */
 	g->nconns = 0;
 	g->r.starve_ns = 0;
 	g->r.starving = 0;
@@ -424,7 +488,6 @@ static void seg_read_slots(struct sampler *s, struct seg *g)
 	for (uint32_t i = 0; i < hwm; i++) {
 		struct tm_conn c;
 		struct conn_row *row;
-		uint64_t bytes;
 
 		if (!tm_read_slot(&g->rd, i, &c)) {
 			g->mem[i].opened_ns = 0;
@@ -433,30 +496,7 @@ static void seg_read_slots(struct sampler *s, struct seg *g)
 		row = conn_push(g);
 		if (!row)
 			break;
-		row->fd = c.fd;
-		row->state = c.state;
-		row->interest = c.interest;
-		row->ready = c.ready;
-		row->peer_port = c.peer_port;
-		row->bytes_in = c.bytes_in;
-		row->bytes_out = c.bytes_out;
-		row->frames_in = c.frames_in;
-		row->eagain_rd = c.eagain_rd;
-		row->eagain_wr = c.eagain_wr;
-		row->queued = c.queued;
-		row->opened_ns = c.opened_ns;
-		/* ready_ns is the writer's clock reading; CLOCK_MONOTONIC is the same in every process. */
-		row->wait_ns = c.ready_ns && c.ready_ns < s->now_ns ? s->now_ns - c.ready_ns : 0;
-		row->max_wait_ns = c.max_wait_ns > row->wait_ns ? c.max_wait_ns : row->wait_ns;
-		row->starving = row->wait_ns > s->opt.starve_ns;
-		bytes = c.bytes_in + c.bytes_out;
-		if (g->mem[i].opened_ns == c.opened_ns)
-			row->d_bytes = delta(bytes, g->mem[i].bytes);
-		else
-			row->d_bytes = bytes;         /* opened during the interval */
-		g->mem[i].opened_ns = c.opened_ns;
-		g->mem[i].bytes = bytes;
-
+		row_from_slot(s, row, &c, &g->mem[i]);
 		if (row->wait_ns > g->r.starve_ns)
 			g->r.starve_ns = row->wait_ns;
 		g->r.starving += row->starving;
@@ -506,14 +546,14 @@ static void log_append(struct log_ring *l, const struct tm_event *e)
 }
 
 /* Copy new events from the ring; a gap (overwritten before we read it) becomes a kind-0 line. */
-static void seg_read_log(struct seg *g)
+void seg_poll_log(struct seg *g)
 {
 	struct tm_event batch[LOG_BATCH];
 	struct log_ring *l = g->log;
 	uint64_t missed;
 	size_t n;
 
-	if (!g->want_log) {
+	if (!g->want_log || !g->rd.hdr) {
 		if (l)
 			l->started = false;   /* the next look starts afresh, not with a false gap */
 		return;
@@ -582,8 +622,6 @@ static void seg_rates(struct sampler *s, struct seg *g)
 	g->r.ev_per_wake = ratio(delta(c[TM_EVENTS], p[TM_EVENTS]), waits);
 	g->r.empty_pct = waits ? 100.0 * ratio(delta(c[TM_EMPTY_WAKEUPS], p[TM_EMPTY_WAKEUPS]), waits) : NAN;
 	g->r.sys_per_msg = ratio(calls, frames);
-	g->r.cpu_pct = g->cpu_ok && s->clk_tck > 0
-		? 100.0 * (double)delta(g->cpu_ticks, g->prev_cpu_ticks) / (double)s->clk_tck / dt : NAN;
 
 	if (g->hist_len == HIST_LEN)
 		memmove(g->hist, g->hist + 1, (HIST_LEN - 1) * sizeof(g->hist[0]));
@@ -592,11 +630,30 @@ static void seg_rates(struct sampler *s, struct seg *g)
 	g->hist[g->hist_len - 1] = (float)g->r.msgs_s;
 }
 
-static void seg_sample(struct sampler *s, struct seg *g)
+/*
+ * CPU % from utime+stime, over at least CPU_WINDOW_NS: the kernel counts in
+ * clock ticks (10 ms), so a 100 ms window could only say 0, 10 or 20 %; and
+ * /proc/PID/stat sums every thread (1000 of them in echo-blocking), the
+ * dearest read the viewer makes.  In between, the last figure stands.
+ */
+static void seg_cpu(struct sampler *s, struct seg *g)
 {
 	uint64_t ticks = 0;
 	bool ok;
 
+	if (g->cpu_read_ns && s->now_ns - g->cpu_read_ns < CPU_WINDOW_NS)
+		return;
+	ok = stat_fd_ticks(g->stat_fd, &ticks);
+	if (ok && g->cpu_read_ok && s->clk_tck > 0)
+		g->r.cpu_pct = 100.0 * (double)delta(ticks, g->cpu_ticks) / (double)s->clk_tck /
+			       ((double)(s->now_ns - g->cpu_read_ns) / 1e9);
+	g->cpu_read_ok = ok;
+	g->cpu_ticks = ticks;
+	g->cpu_read_ns = s->now_ns;
+}
+
+static void seg_sample(struct sampler *s, struct seg *g)
+{
 	if (g->status != SEG_LIVE)
 		return;
 	seg_check_alive(s, g);
@@ -604,13 +661,9 @@ static void seg_sample(struct sampler *s, struct seg *g)
 		return;
 	memcpy(g->prev_cnt, g->cnt, sizeof(g->cnt));
 	g->prev_t_ns = g->t_ns;
-	g->prev_cpu_ticks = g->cpu_ticks;
 	tm_read_counters(&g->rd, g->cnt);
 	g->t_ns = s->now_ns;
-	ok = proc_cpu_ticks(g->pid, &ticks);
-	g->cpu_ok = ok && g->cpu_read_ok;          /* both ends of the interval read */
-	g->cpu_read_ok = ok;
-	g->cpu_ticks = ticks;
+	seg_cpu(s, g);
 	g->port = __atomic_load_n(&g->rd.hdr->port, __ATOMIC_RELAXED);  /* set after bind */
 	g->log_dropped = atomic_load(&g->rd.hdr->log_dropped);
 	g->log_head = atomic_load(&g->rd.hdr->log_head);
@@ -618,7 +671,7 @@ static void seg_sample(struct sampler *s, struct seg *g)
 	seg_read_slots(s, g);
 	if (g->kind == TM_KIND_PROBE)
 		seg_read_probes(g);
-	seg_read_log(g);
+	seg_poll_log(g);
 	seg_rates(s, g);
 	g->have_prev = true;
 }

@@ -42,7 +42,8 @@ struct rates {
 	double   ev_per_wake;     /* events delivered per waiting call */
 	double   empty_pct;       /* % of wakeups that found nothing to do */
 	double   sys_per_msg;     /* (read + write + wait calls) per frame */
-	double   cpu_pct;         /* user+system CPU of the writer process, % of one core */
+	double   cpu_pct;         /* user+system CPU of the writer process, % of one core,
+				     over the last second or more (see seg_cpu) */
 	double   fairness;        /* Jain's index over per-connection bytes (1 = fair) */
 	uint64_t starve_ns;       /* longest wait a ready connection is suffering right now */
 	unsigned starving;        /* connections waiting longer than the threshold */
@@ -99,9 +100,11 @@ struct seg {
 
 	uint64_t         cnt[TM_NCOUNTERS], prev_cnt[TM_NCOUNTERS];
 	uint64_t         t_ns, prev_t_ns;  /* when cnt / prev_cnt were read */
-	uint64_t         cpu_ticks, prev_cpu_ticks;
+	int              stat_fd;        /* /proc/PID/stat, kept open */
+	uint64_t         cpu_ticks;      /* utime+stime at cpu_read_ns */
+	uint64_t         cpu_read_ns;
 	bool             have_prev;
-	bool             cpu_ok, cpu_read_ok;  /* cpu_ok: the CPU delta is valid */
+	bool             cpu_read_ok;    /* cpu_ticks is a real reading */
 	uint64_t         log_dropped;    /* events writers gave up on (header) */
 	uint64_t         log_head;
 	struct rates     r;
@@ -144,6 +147,7 @@ struct sampler {
 	struct bad_seg *bad;
 	size_t         nbad, bad_cap;
 	char           notes[NOTES_MAX][NOTE_LEN];
+	uint64_t       note_ns[NOTES_MAX];  /* when each was added */
 	uint64_t       notes_total;      /* notes ever added; notes[(i) % NOTES_MAX] */
 	uint64_t       now_ns, prev_ns;
 	uint64_t       samples;
@@ -154,10 +158,12 @@ void sampler_init(struct sampler *s, const struct sampler_opts *opt);
 void sampler_free(struct sampler *s);
 /* Scan /dev/shm, read every segment, compute rates.  `now` is tm_now() (tests pass their own). */
 void sampler_sample(struct sampler *s, uint64_t now);
-/* The note added `back` notes ago (0 = newest), or NULL. */
-const char *sampler_note(const struct sampler *s, unsigned back);
+/* The note added `back` notes ago (0 = newest), or NULL; *when (if not NULL) gets its time. */
+const char *sampler_note(const struct sampler *s, unsigned back, uint64_t *when);
 struct seg *sampler_find_pid(const struct sampler *s, pid_t pid);
 
+/* Copy new events now if g->want_log (sampling does it too; this is for a view just opened). */
+void seg_poll_log(struct seg *g);
 /* Event log of one segment, oldest first: i in [0, count). */
 const struct tm_event *seg_log_at(const struct seg *g, size_t i);
 size_t seg_log_count(const struct seg *g);

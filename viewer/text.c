@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -39,6 +40,15 @@ char *fmt_num(double v, char *buf, size_t len)
 	return buf;
 }
 
+char *fmt_count(uint64_t n, char *buf, size_t len)
+{
+	if (n < 100000)
+		snprintf(buf, len, "%u", (unsigned)n);
+	else
+		fmt_num((double)n, buf, len);
+	return buf;
+}
+
 char *fmt_dur(uint64_t ns, char *buf, size_t len)
 {
 	double v = (double)ns;
@@ -53,8 +63,10 @@ char *fmt_dur(uint64_t ns, char *buf, size_t len)
 		snprintf(buf, len, v < 9.95e6 ? "%.1fms" : "%.0fms", v / 1e6);
 	else if (ns < 60ull * 1000000000)
 		snprintf(buf, len, v < 9.995e9 ? "%.2fs" : "%.1fs", v / 1e9);
-	else
+	else if (ns < 3600ull * 1000000000)
 		snprintf(buf, len, "%um%02us", (unsigned)(ns / 60000000000ull), (unsigned)(ns / 1000000000 % 60));
+	else
+		snprintf(buf, len, "%uh%02um", (unsigned)(ns / 3600000000000ull), (unsigned)(ns / 60000000000ull % 60));
 	return buf;
 }
 
@@ -178,24 +190,44 @@ char *event_detail(const struct tm_event *e, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * The probe's cases are told apart by their labels (iolab-probe: "registered
+ * before connect", "refused connect", "successful connect"), the mechanisms by
+ * name: select has neither ERR nor HUP, so its answers need their own words.
+ */
 const char *probe_explain(const struct tm_probe *p)
 {
 	uint32_t m = p->mask;
+	bool before = strstr(p->label, "before") != NULL;
+	bool success = strstr(p->label, "success") != NULL;
 
-	if (strcmp(p->mech, "select") == 0 && p->so_error && (m & EPOLLIN) && (m & EPOLLOUT))
-		return "select shows a failed connect as readable AND writable: only SO_ERROR tells";
 	if (m & POLLNVAL)          /* 0x20, the same bit in our epoll-valued masks */
 		return "the descriptor was not open (POLLNVAL)";
-	if (m == 0)
+	if (strcmp(p->mech, "select") == 0) {
+		if (p->so_error)
+			return "select has no ERR: a failed connect looks readable and writable; only SO_ERROR tells";
+		if (before && m)
+			return "select has no HUP: a socket that never connected looks readable and writable";
+		if (m & EPOLLOUT)
+			return "connected: writable with SO_ERROR 0 is the sure sign";
+		if (m & EPOLLIN)
+			return "readable: data (or a FIN) arrived";
 		return "no event within the timeout: nothing that was asked for happened";
+	}
+	if (m == 0)
+		return success && !(p->registered & EPOLLOUT)
+			? "connected, but only IN was asked and nothing arrived: no event"
+			: "no event within the timeout: nothing that was asked for happened";
 	if ((m & EPOLLERR) && p->so_error == ECONNREFUSED)
 		return "refused: the peer answered RST; ERR+HUP, SO_ERROR = ECONNREFUSED";
 	if ((m & EPOLLERR) && p->so_error == ETIMEDOUT)
 		return "timed out: no SYN-ACK came; ERR+HUP, SO_ERROR = ETIMEDOUT";
 	if (m & EPOLLERR)
 		return "failed: ERR is set; getsockopt(SO_ERROR) says why";
+	if ((m & EPOLLHUP) && before)
+		return "never connected: a socket without a connection reports HUP (and OUT), no error";
 	if (m & EPOLLHUP)
-		return "HUP without ERR: the socket has no connection (never connected, or closed)";
+		return "HUP without ERR: both directions are closed";
 	if ((m & EPOLLOUT) && p->so_error)
 		return "writable but SO_ERROR is set: writable alone does not mean connected";
 	if ((m & EPOLLOUT) && (m & (EPOLLIN | EPOLLRDHUP)))

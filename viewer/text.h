@@ -11,6 +11,8 @@
 
 /* 0, 3.25, 45.1, 812, 1.23k, 45.6M ... at most 5 characters; NAN -> "-". */
 char *fmt_num(double v, char *buf, size_t len);
+/* A count: exact up to 99999, then 123k, 4.56M (never wider than 5). */
+char *fmt_count(uint64_t n, char *buf, size_t len);
 /* A duration: 0, 950ns, 120us, 4.5ms, 1.20s, 3m05s. */
 char *fmt_dur(uint64_t ns, char *buf, size_t len);
 /* Bytes: 512, 12.3K, 4.0M, 1.2G (binary multiples). */

@@ -1,0 +1,514 @@
+/*
+ * ui.c — views, selection, sorting, filtering and keys.
+ *
+ * Selections are remembered by identity (a server's pid, a connection's fd), not
+ * by row number, so a table that re-sorts itself every refresh does not move the
+ * highlight to another server under the student's eyes.
+ */
+#include "viewer/ui.h"
+
+#include <ctype.h>
+#include <curses.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "viewer/crt.h"
+
+const char *const view_names[NVIEWS] = {
+	[VIEW_OVERVIEW] = "Overview", [VIEW_CONNS] = "Connections", [VIEW_EVENTS] = "Events",
+	[VIEW_PROBES] = "Probes",     [VIEW_VERIFY] = "Verify",
+};
+
+/* Refresh periods offered by + and - (ms). */
+static const int intervals[] = { 100, 200, 250, 500, 1000, 2000, 5000 };
+#define NINTERVALS (int)(sizeof(intervals) / sizeof(intervals[0]))
+#define VERIFY_EVERY_NS 2000000000ull   /* re-read /proc/PID/fd at most this often */
+
+void ui_init(struct ui *u, int interval_ms, uint64_t starve_ns)
+{
+	memset(u, 0, sizeof(*u));
+	u->interval_ms = interval_ms;
+	u->starve_ns = starve_ns;
+	u->ov_sort = OV_MODEL;
+	u->cn_sort = CN_FD;
+	u->sel_fd = -1;
+	u->ev_follow = true;
+	u->vi.pid = -1;
+}
+
+void ui_free(struct ui *u)
+{
+	free(u->ov);
+	free(u->cn);
+	free(u->ev);
+}
+
+/* Room for `need` elements (at least one): the array, possibly moved, or NULL (old one kept). */
+static void *grow(void *p, size_t *cap, size_t need, size_t elem)
+{
+	size_t c = *cap ? *cap : 64;
+	void *v;
+
+	if (need <= *cap)
+		return p;
+	while (c < need)
+		c *= 2;
+	v = realloc(p, c * elem);
+	if (v)
+		*cap = c;
+	return v;
+}
+
+/* A filter that is all digits is a number (an fd, a pid, a port); otherwise text. */
+static bool filter_number(const char *f, long *n)
+{
+	char *end;
+
+	if (!*f || !isdigit((unsigned char)*f))
+		return false;
+	*n = strtol(f, &end, 10);
+	return *end == '\0';
+}
+
+/* ---------------------------------------------------------------- sorting */
+
+/* NAN sorts below every number: "no figure" goes to the end of a descending table. */
+static int cmp_double(double a, double b)
+{
+	if (isnan(a))
+		return isnan(b) ? 0 : -1;
+	if (isnan(b))
+		return 1;
+	return (a > b) - (a < b);
+}
+
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+	return (a > b) - (a < b);
+}
+
+static int ov_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct seg *a = *(struct seg *const *)pa, *b = *(struct seg *const *)pb;
+	const struct ui *u = arg;
+	int c = 0;
+
+	switch (u->ov_sort) {
+	case OV_MODEL:  c = strcmp(a->model, b->model); break;
+	case OV_PID:    break;
+	case OV_PORT:   c = cmp_u64(a->port, b->port); break;
+	case OV_CONNS:  c = cmp_u64(a->cnt[TM_ACTIVE], b->cnt[TM_ACTIVE]); break;
+	case OV_SPARK:
+	case OV_MSGS:   c = cmp_double(a->r.msgs_s, b->r.msgs_s); break;
+	case OV_MB:     c = cmp_double(a->r.mb_in_s, b->r.mb_in_s); break;
+	case OV_EAGRD:  c = cmp_double(a->r.eagain_rd_s, b->r.eagain_rd_s); break;
+	case OV_EAGWR:  c = cmp_double(a->r.eagain_wr_s, b->r.eagain_wr_s); break;
+	case OV_WAITS:  c = cmp_double(a->r.waits_s, b->r.waits_s); break;
+	case OV_EVWAKE: c = cmp_double(a->r.ev_per_wake, b->r.ev_per_wake); break;
+	case OV_EMPTY:  c = cmp_double(a->r.empty_pct, b->r.empty_pct); break;
+	case OV_SYSMSG: c = cmp_double(a->r.sys_per_msg, b->r.sys_per_msg); break;
+	case OV_CPU:    c = cmp_double(a->r.cpu_pct, b->r.cpu_pct); break;
+	case OV_FAIR:   c = cmp_double(a->r.fairness, b->r.fairness); break;
+	case OV_STARVE: c = cmp_u64(a->r.starve_ns, b->r.starve_ns); break;
+	}
+	if (c == 0)
+		c = (a->pid > b->pid) - (a->pid < b->pid);
+	return u->ov_desc ? -c : c;
+}
+
+struct cn_ctx {
+	const struct ui  *u;
+	const struct seg *g;
+};
+
+static int cn_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct cn_ctx *x = arg;
+	const struct conn_row *a = &x->g->conns[*(const size_t *)pa], *b = &x->g->conns[*(const size_t *)pb];
+	int c = 0;
+
+	switch (x->u->cn_sort) {
+	case CN_FD:       break;
+	case CN_PEER:     c = cmp_u64(a->peer_port, b->peer_port); break;
+	case CN_STATE:    c = strcmp(tm_state_name(a->state), tm_state_name(b->state)); break;
+	case CN_INTEREST: c = cmp_u64(a->interest, b->interest); break;
+	case CN_READY:    c = cmp_u64(a->ready, b->ready); break;
+	case CN_IN:       c = cmp_u64(a->bytes_in, b->bytes_in); break;
+	case CN_OUT:      c = cmp_u64(a->bytes_out, b->bytes_out); break;
+	case CN_EAGRD:    c = cmp_u64(a->eagain_rd, b->eagain_rd); break;
+	case CN_EAGWR:    c = cmp_u64(a->eagain_wr, b->eagain_wr); break;
+	case CN_QUEUED:   c = cmp_u64(a->queued, b->queued); break;
+	case CN_WAIT:     c = cmp_u64(a->wait_ns, b->wait_ns); break;
+	case CN_MAXWAIT:  c = cmp_u64(a->max_wait_ns, b->max_wait_ns); break;
+	}
+	if (c == 0)
+		c = (a->fd > b->fd) - (a->fd < b->fd);
+	return x->u->cn_desc ? -c : c;
+}
+
+/* Names and identities read best smallest first; amounts biggest first; fairness worst first. */
+static bool ov_natural_desc(int col)
+{
+	return col != OV_MODEL && col != OV_PID && col != OV_PORT && col != OV_FAIR;
+}
+
+static bool cn_natural_desc(int col)
+{
+	return col > CN_READY;
+}
+
+/* ------------------------------------------------------------- preparing */
+
+static bool ov_match(const struct seg *g, const char *f)
+{
+	long n;
+
+	if (!*f)
+		return true;
+	if (filter_number(f, &n))
+		return g->pid == n || g->port == (unsigned long)n;
+	return strstr(g->model, f) != NULL;
+}
+
+static void prepare_overview(struct ui *u, struct sampler *s)
+{
+	struct seg **v = grow(u->ov, &u->ov_cap, s->nsegs + 1, sizeof(*u->ov));
+	bool found = false;
+
+	u->nov = 0;
+	if (!v)
+		return;
+	u->ov = v;
+	for (size_t i = 0; i < s->nsegs; i++)
+		if (ov_match(s->segs[i], u->filter[VIEW_OVERVIEW]))
+			u->ov[u->nov++] = s->segs[i];
+	qsort_r(u->ov, u->nov, sizeof(*u->ov), ov_cmp, u);
+
+	/* Follow the selected server wherever sorting put it; if it is gone, stay on the row. */
+	for (size_t i = 0; i < u->nov; i++)
+		if (u->ov[i]->pid == u->sel_pid) {
+			u->ov_sel = i;
+			found = true;
+		}
+	/* Its details were on screen: do not slide silently to another server's. */
+	if (!found && u->sel_pid && u->view != VIEW_OVERVIEW && u->view != VIEW_PROBES)
+		u->view = VIEW_OVERVIEW;
+	if (u->ov_sel >= u->nov)
+		u->ov_sel = u->nov ? u->nov - 1 : 0;
+	u->sel_pid = u->nov ? u->ov[u->ov_sel]->pid : 0;
+}
+
+struct seg *ui_selected(const struct ui *u)
+{
+	return u->nov ? u->ov[u->ov_sel] : NULL;
+}
+
+static bool cn_match(const struct conn_row *c, const char *f)
+{
+	long n;
+
+	if (!*f)
+		return true;
+	if (filter_number(f, &n))
+		return c->fd == n || c->peer_port == n;
+	return strstr(tm_state_name(c->state), f) != NULL;
+}
+
+static void prepare_conns(struct ui *u, const struct seg *g)
+{
+	struct cn_ctx ctx = { u, g };
+	size_t *v;
+
+	u->ncn = 0;
+	if (!g)
+		return;
+	if (g->pid != u->cn_pid) {          /* another server: start at its top */
+		u->cn_pid = g->pid;
+		u->cn_sel = u->cn_top = 0;
+		u->sel_fd = -1;
+		u->ev_follow = true;
+	}
+	v = grow(u->cn, &u->cn_cap, g->nconns + 1, sizeof(*u->cn));
+	if (!v)
+		return;
+	u->cn = v;
+	for (size_t i = 0; i < g->nconns; i++)
+		if (cn_match(&g->conns[i], u->filter[VIEW_CONNS]))
+			u->cn[u->ncn++] = i;
+	qsort_r(u->cn, u->ncn, sizeof(*u->cn), cn_cmp, &ctx);
+	for (size_t i = 0; i < u->ncn; i++)
+		if (g->conns[u->cn[i]].fd == u->sel_fd)
+			u->cn_sel = i;
+	if (u->cn_sel >= u->ncn)
+		u->cn_sel = u->ncn ? u->ncn - 1 : 0;
+	u->sel_fd = u->ncn ? g->conns[u->cn[u->cn_sel]].fd : -1;
+}
+
+static bool ev_match(const struct tm_event *e, const char *f)
+{
+	long n;
+
+	if (!*f || e->kind == 0)       /* "events lost" lines always show */
+		return true;
+	if (filter_number(f, &n))
+		return e->fd == n;
+	return strstr(tm_event_name(e->kind), f) != NULL;
+}
+
+static void prepare_events(struct ui *u, const struct seg *g)
+{
+	size_t n = g ? seg_log_count(g) : 0;
+	size_t rows = (size_t)draw_list_rows(u);
+	size_t *v = grow(u->ev, &u->ev_cap, n + 1, sizeof(*u->ev));
+
+	u->nev = 0;
+	if (!v)
+		return;
+	u->ev = v;
+	for (size_t i = 0; i < n; i++)
+		if (ev_match(seg_log_at(g, i), u->filter[VIEW_EVENTS]))
+			u->ev[u->nev++] = i;
+	if (!u->ev_follow) {
+		/*
+		 * Scrolled back: stay on the same event while new ones arrive and the
+		 * oldest fall out of the viewer's ring (ring sequence numbers never repeat).
+		 */
+		size_t i = 0;
+
+		while (i < u->nev &&
+		       atomic_load_explicit(&seg_log_at(g, u->ev[i])->seq, memory_order_relaxed) < u->ev_anchor)
+			i++;
+		u->ev_top = i;
+	}
+	if (u->ev_follow || u->ev_top + rows > u->nev)
+		u->ev_top = u->nev > rows ? u->nev - rows : 0;
+}
+
+void ui_prepare(struct ui *u, struct sampler *s, uint64_t now)
+{
+	struct seg *g;
+
+	prepare_overview(u, s);
+	g = ui_selected(u);
+	/* Read the event ring only for the server whose events are on screen. */
+	for (size_t i = 0; i < s->nsegs; i++) {
+		struct seg *x = s->segs[i];
+		bool want = u->view == VIEW_EVENTS && x == g;
+
+		if (want && !x->want_log) {
+			x->want_log = true;
+			seg_poll_log(x);
+		}
+		x->want_log = want;
+	}
+	/* Sorting 1000 connections ten times a second is wasted when they are not on screen. */
+	if (u->view == VIEW_CONNS)
+		prepare_conns(u, g);
+	if (u->view == VIEW_EVENTS)
+		prepare_events(u, g);
+	if (u->view == VIEW_VERIFY && g &&
+	    (u->vi.pid != g->pid || now - u->vi.when_ns >= VERIFY_EVERY_NS))
+		verify_scan(g->pid, &u->vi, now);
+}
+
+/* ------------------------------------------------------------------- keys */
+
+static void move_sel(size_t *sel, size_t n, long by)
+{
+	long v = (long)*sel + by;
+
+	if (n == 0) {
+		*sel = 0;
+		return;
+	}
+	if (v < 0)
+		v = 0;
+	if (v >= (long)n)
+		v = (long)n - 1;
+	*sel = (size_t)v;
+}
+
+/* Ring sequence number of the first real event at or after row i of the event view. */
+static uint64_t ev_seq_at(const struct ui *u, const struct seg *g, size_t i)
+{
+	for (; g && i < u->nev; i++) {
+		const struct tm_event *e = seg_log_at(g, u->ev[i]);
+
+		if (e->kind != 0)                  /* "events lost" lines carry no sequence */
+			return atomic_load_explicit(&e->seq, memory_order_relaxed);
+	}
+	return UINT64_MAX;
+}
+
+/* Arrows, j/k, PgUp/PgDn, Home/End: move the selection (or scroll) in the current view. */
+static bool key_move(struct ui *u, int key)
+{
+	long page = draw_list_rows(u) > 1 ? draw_list_rows(u) - 1 : 1;
+	long by;
+
+	switch (key) {
+	case KEY_UP:    case 'k': by = -1; break;
+	case KEY_DOWN:  case 'j': by = 1; break;
+	case KEY_PPAGE:           by = -page; break;
+	case KEY_NPAGE:           by = page; break;
+	case KEY_HOME:  case 'g': by = -(1L << 30); break;
+	case KEY_END:   case 'G': by = 1L << 30; break;
+	default: return false;
+	}
+	switch (u->view) {
+	case VIEW_OVERVIEW:
+		move_sel(&u->ov_sel, u->nov, by);
+		u->sel_pid = u->nov ? u->ov[u->ov_sel]->pid : 0;
+		break;
+	case VIEW_CONNS:
+		move_sel(&u->cn_sel, u->ncn, by);
+		u->sel_fd = -2;                 /* "take whatever is at cn_sel" on the next prepare */
+		break;
+	case VIEW_EVENTS: {
+		size_t rows = (size_t)draw_list_rows(u);
+		size_t max = u->nev > rows ? u->nev - rows : 0;
+
+		move_sel(&u->ev_top, max + 1, by);
+		u->ev_follow = u->ev_top >= max;   /* at the bottom again: follow new events */
+		u->ev_anchor = ev_seq_at(u, ui_selected(u), u->ev_top);
+		break;
+	}
+	case VIEW_PROBES: {
+		size_t rows = (size_t)draw_list_rows(u);
+
+		move_sel(&u->pr_top, (u->pr_lines > rows ? u->pr_lines - rows : 0) + 1, by);
+		break;
+	}
+	default:
+		break;
+	}
+	return true;
+}
+
+static void key_sort(struct ui *u, int key)
+{
+	int step = key == '<' ? -1 : 1;
+
+	if (u->view == VIEW_OVERVIEW) {
+		if (key == 'r') {
+			u->ov_desc = !u->ov_desc;
+			return;
+		}
+		u->ov_sort = (u->ov_sort + step + OV_SPARK) % OV_SPARK;   /* the sparkline is not a key */
+		u->ov_desc = ov_natural_desc(u->ov_sort);
+	} else if (u->view == VIEW_CONNS) {
+		if (key == 'r') {
+			u->cn_desc = !u->cn_desc;
+			return;
+		}
+		u->cn_sort = (u->cn_sort + step + CN_NCOLS) % CN_NCOLS;
+		u->cn_desc = cn_natural_desc(u->cn_sort);
+	}
+}
+
+static void key_rate(struct ui *u, int dir)
+{
+	int i = 0;
+
+	while (i < NINTERVALS - 1 && intervals[i] < u->interval_ms)
+		i++;
+	i += dir;
+	if (i < 0)
+		i = 0;
+	if (i >= NINTERVALS)
+		i = NINTERVALS - 1;
+	u->interval_ms = intervals[i];
+}
+
+/* Typing a filter: letters go into it, Enter applies, Esc cancels. */
+static void key_edit(struct ui *u, int key)
+{
+	size_t len = strlen(u->edit);
+
+	if (key == KEY_ESCAPE) {
+		u->editing = false;
+	} else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+		memcpy(u->filter[u->view], u->edit, sizeof(u->edit));
+		u->editing = false;
+		u->ev_follow = true;
+	} else if (key == KEY_BACKSPACE || key == 127 || key == 8) {
+		if (len)
+			u->edit[len - 1] = '\0';
+	} else if (key == 21) {            /* Ctrl-U: clear, as in a shell */
+		u->edit[0] = '\0';
+	} else if (key >= 0x20 && key < 0x7f && len + 1 < sizeof(u->edit)) {
+		u->edit[len] = (char)key;
+		u->edit[len + 1] = '\0';
+	}
+}
+
+bool ui_key(struct ui *u, struct sampler *s, int key)
+{
+	(void)s;
+	if (key == ERR)
+		return false;
+	if (key == KEY_RESIZE)
+		return true;
+	if (u->editing) {
+		key_edit(u, key);
+		return true;
+	}
+	if (u->help) {                     /* any key closes help; q still quits */
+		u->help = false;
+		if (key == 'q' || key == KEY_F(10))
+			u->quit = true;
+		return true;
+	}
+	if (key_move(u, key))
+		return true;
+	switch (key) {
+	case 'q': case 'Q': case KEY_F(10):
+		u->quit = true;
+		break;
+	case KEY_ESCAPE:                   /* back to the overview; from there, quit */
+		if (u->view == VIEW_OVERVIEW)
+			u->quit = true;
+		else
+			u->view = VIEW_OVERVIEW;
+		break;
+	case 'h': case '?': case KEY_F(1):
+		u->help = true;
+		break;
+	case KEY_TABKEY:
+		u->view = (enum view)((u->view + 1) % NVIEWS);
+		break;
+	case KEY_BTAB:
+		u->view = (enum view)((u->view + NVIEWS - 1) % NVIEWS);
+		break;
+	case '\n': case '\r': case KEY_ENTER:
+		if (u->view == VIEW_OVERVIEW && u->nov)
+			u->view = u->ov[u->ov_sel]->kind == TM_KIND_PROBE ? VIEW_PROBES : VIEW_CONNS;
+		break;
+	case 'p': case ' ':
+		u->paused = !u->paused;
+		break;
+	case '+': case '=':
+		key_rate(u, -1);               /* faster */
+		break;
+	case '-': case '_':
+		key_rate(u, 1);
+		break;
+	case 's': case '>': case '<': case 'r':
+		key_sort(u, key);
+		break;
+	case '/':
+		u->editing = true;
+		memcpy(u->edit, u->filter[u->view], sizeof(u->edit));
+		break;
+	case 'v':
+		u->view = VIEW_VERIFY;
+		break;
+	case KEY_CTRL_L:
+		u->repaint = true;
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
