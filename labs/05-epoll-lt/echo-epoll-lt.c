@@ -132,7 +132,7 @@ static bool flush_output(struct conn *c)
 	while (buf_len(&c->out)) {
 		if (conn_write(c) > 0) {
 			did_work = true;
-			continue;
+			continue;         /* all of it, or a short write: offer the rest */
 		}
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return true;      /* socket buffer full: EPOLLOUT will say when there is room */
