@@ -84,8 +84,10 @@ ITESTS    := $(addprefix $(BIN)/tests/,$(notdir $(ITEST_SRC:.c=)))
 ALL_OBJ   := $(LIB_OBJ) $(PROG_SRC:%.c=$(BUILD)/%.o) $(VIEW_OBJ) \
              $(UNIT_SRC:%.c=$(BUILD)/%.o) $(ITEST_SRC:%.c=$(BUILD)/%.o)
 
+LABS       := $(addprefix lab-,1 2 3 4 5 6 7 8 9)
+CHECK_LABS := $(addprefix check-lab-,1 2 3 4 5 6 7 8 9)
 .PHONY: all deps deps-check doctor test test-unit test-integration clean clean-shm compare \
-        $(addprefix lab-,1 2 3 4 5 6 7 8 9) $(addprefix check-lab-,1 2 3 4 5 6 7 8 9)
+        $(LABS) $(CHECK_LABS)
 .DEFAULT_GOAL := all
 
 all: deps-check $(PROGS) $(VIEWER) $(UNITS) $(ITESTS)
@@ -154,10 +156,11 @@ test-integration: all
 
 # --- labs --------------------------------------------------------------------
 # Each lab's scenario lives in its directory (labs/NN-name/scenario); labs/tools/run-lab runs it.
-lab-%: all
+# Static pattern rules: make never applies an implicit (%) rule to a .PHONY target.
+$(LABS): lab-%: all
 	@labs/tools/run-lab $*
 
-check-lab-%: all
+$(CHECK_LABS): check-lab-%: all
 	@labs/tools/run-lab --check $*
 
 compare: all
