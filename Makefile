@@ -84,8 +84,10 @@ ITESTS    := $(addprefix $(BIN)/tests/,$(notdir $(ITEST_SRC:.c=)))
 ALL_OBJ   := $(LIB_OBJ) $(PROG_SRC:%.c=$(BUILD)/%.o) $(VIEW_OBJ) \
              $(UNIT_SRC:%.c=$(BUILD)/%.o) $(ITEST_SRC:%.c=$(BUILD)/%.o)
 
-LABS       := $(addprefix lab-,1 2 3 4 5 6 7 8 9)
-CHECK_LABS := $(addprefix check-lab-,1 2 3 4 5 6 7 8 9)
+# A lab is a directory labs/NN-name/ with a scenario: adding one needs no edit here.
+LAB_NUMS   := $(patsubst 0%,%,$(patsubst labs/%,%,$(foreach d,$(wildcard labs/[0-9][0-9]-*/scenario),$(firstword $(subst -, ,$(d))))))
+LABS       := $(addprefix lab-,$(LAB_NUMS))
+CHECK_LABS := $(addprefix check-lab-,$(LAB_NUMS))
 .PHONY: all deps deps-check doctor test test-unit test-integration clean clean-shm compare \
         $(LABS) $(CHECK_LABS)
 .DEFAULT_GOAL := all
@@ -162,6 +164,12 @@ $(LABS): lab-%: all
 
 $(CHECK_LABS): check-lab-%: all
 	@labs/tools/run-lab --check $*
+
+# A number with no lab: say so and list the labs that exist.
+lab-%:
+	@echo "make: there is no lab $* (no labs/$*-*/scenario). The labs are:" >&2; labs/tools/run-lab --list >&2; exit 2
+check-lab-%:
+	@echo "make: there is no lab $* (no labs/$*-*/scenario). The labs are:" >&2; labs/tools/run-lab --list >&2; exit 2
 
 compare: all
 	@labs/tools/compare $(if $(QUICK),--quick)

@@ -38,6 +38,11 @@ const char *const tm_counter_names[TM_NCOUNTERS_USED] = {
 	[TM_ACCEPT_EMFILE] = "accept_emfile", [TM_READ_PAUSED] = "read_paused",
 	[TM_SIGQ_OVERFLOW] = "sigq_overflow", [TM_SUBMITS] = "submits",
 	[TM_COMPLETIONS] = "completions",   [TM_BLOCKED_NS] = "blocked_ns",
+	[TM_SEND_TIMEOUTS] = "send_timeouts", [TM_IDLE_TIMEOUTS] = "idle_timeouts",
+	[TM_HEARTBEATS] = "heartbeats",     [TM_HB_TIMEOUTS] = "hb_timeouts",
+	[TM_TIMERS_FIRED] = "timers_fired", [TM_REQUESTS] = "requests",
+	[TM_HTTP_ERRORS] = "http_errors",   [TM_TASKS] = "tasks",
+	[TM_TRUNCATED] = "truncated",
 };
 
 const char *const tm_state_names[CONN_NSTATES] = {

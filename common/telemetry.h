@@ -32,7 +32,7 @@
 #include <sys/types.h>
 
 #define TM_MAGIC     0x4c4d54424c4f49ULL   /* "IOLBTML" little-endian */
-#define TM_VERSION   1
+#define TM_VERSION   2
 #define TM_NSLOTS    16384                 /* connection slots = highest fd tracked + 1 */
 #define TM_NLOG      4096                  /* event ring entries (power of two) */
 #define TM_NPROBE    64                    /* probe observation records */
@@ -65,8 +65,17 @@ enum tm_counter {
 	TM_SUBMITS,        /* AIO/io_uring submissions */
 	TM_COMPLETIONS,    /* AIO/io_uring completions reaped */
 	TM_BLOCKED_NS,     /* time spent blocked inside a call that should not block (aio --pread) */
+	TM_SEND_TIMEOUTS,  /* connections closed: queued output did not move for --send-timeout */
+	TM_IDLE_TIMEOUTS,  /* connections closed: nothing heard for --idle-timeout */
+	TM_HEARTBEATS,     /* application heartbeats sent (--heartbeat) */
+	TM_HB_TIMEOUTS,    /* connections closed: heartbeat not answered */
+	TM_TIMERS_FIRED,   /* timer-wheel entries that expired */
+	TM_REQUESTS,       /* HTTP requests answered (-f http) */
+	TM_HTTP_ERRORS,    /* HTTP error responses sent (400, 413, 431, ...) */
+	TM_TASKS,          /* tasks handed to another event loop (one loop per thread) */
+	TM_TRUNCATED,      /* datagrams cut short by a small buffer (UDP, MSG_TRUNC) */
 	TM_NCOUNTERS_USED,
-	TM_NCOUNTERS = 32  /* room to grow without changing the layout */
+	TM_NCOUNTERS = 48  /* room to grow without changing the layout */
 };
 
 /* Connection states, memcached style: a documented enum with a name table. */
@@ -108,6 +117,9 @@ struct tm_conn {
 	uint32_t ready;            /* last ready mask seen (epoll bits) */
 	uint16_t peer_port;
 	uint16_t _pad;
+	uint32_t parse_state;      /* decoder state, framing-specific (http: see http.h) */
+	uint32_t _pad3;
+	uint64_t deadline_ns;      /* next timer on this connection (idle/heartbeat/send); 0 = none */
 	uint64_t bytes_in, bytes_out;
 	uint64_t frames_in;
 	uint64_t eagain_rd, eagain_wr;
