@@ -6,13 +6,69 @@
 #include "common/server.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/epoll.h>
+
 #define BUF_KEEP (64 * 1024)   /* after a burst, free buffers above this when they empty */
 
 static bool trace_states = false;
+extern _Thread_local uint64_t conn_progress;   /* server.c: the turn's "did anything move" */
+static atomic_size_t nopen;                     /* connections open now, every thread */
+
+size_t conn_count(void)
+{
+	return atomic_load_explicit(&nopen, memory_order_relaxed);
+}
+
+struct conn *conn_accept(struct server *s, int flags)
+{
+	static struct ratelimit emfile_rl, refuse_rl, nomem_rl;
+	struct conn *c;
+	uint16_t port;
+	int fd;
+
+	for (;;) {
+		fd = net_accept(s->lfd, flags, &port);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;     /* a signal, or a client that gave up while queued */
+			if (errno == EMFILE || errno == ENFILE) {
+				/* Out of descriptors: net_accept shed one client instead of spinning. */
+				tm_add(TM_ACCEPT_EMFILE, 1);
+				iolog_limited(&emfile_rl, "accept: out of descriptors, one connection refused");
+				errno = EMFILE;
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK && !server_stop) {
+				die("accept4");
+			}
+			return NULL;          /* EAGAIN: the backlog is empty (EINVAL: stopping) */
+		}
+		if ((s->max_fd && fd >= s->max_fd) || (s->max_conns && conn_count() >= s->max_conns)) {
+			conn_progress++;
+			tm_add(TM_REFUSED, 1);
+			tm_log(EV_REFUSED, fd, 0, fd);
+			iolog_limited(&refuse_rl, "fd %d (port %u): refused: %s", fd, port, s->refuse_why);
+			close(fd);
+			continue;
+		}
+		c = conn_new(fd, port, &s->opt);
+		/* A blocking model's connection belongs to the thread serving it: no shared table. */
+		if (!c || (!s->model->blocking && conn_table_put(&s->conns, c) < 0)) {
+			iolog_limited(&nomem_rl, "fd %d: out of memory, closing", fd);
+			if (c)
+				conn_close(c, ENOMEM);
+			else
+				close(fd);
+			continue;
+		}
+		if (!s->model->blocking)
+			c->table = &s->conns;
+		return c;
+	}
+}
 
 struct conn *conn_new(int fd, uint16_t peer_port, const struct server_opts *opt)
 {
@@ -27,7 +83,10 @@ struct conn *conn_new(int fd, uint16_t peer_port, const struct server_opts *opt)
 	buf_init(&c->in);
 	buf_init(&c->out);
 	frame_decoder_init(&c->dec, opt->framing, opt->max_frame);
-	net_set_nodelay(fd);
+	if (!opt->nagle)
+		net_set_nodelay(fd);      /* an echo is small and wanted now: no Nagle delay */
+	conn_progress++;
+	atomic_fetch_add_explicit(&nopen, 1, memory_order_relaxed);
 	trace_states = getenv("IOLAB_TRACE") != NULL;
 
 	tm_conn_open(fd, peer_port);
@@ -50,10 +109,14 @@ static const char *reason_str(int reason)
 	return strerror(reason);
 }
 
-void conn_free(struct conn *c, int reason)
+void conn_close(struct conn *c, int reason)
 {
 	if (!c)
 		return;
+	conn_progress++;
+	atomic_fetch_sub_explicit(&nopen, 1, memory_order_relaxed);
+	if (c->table)
+		conn_table_del(c->table, c->fd);
 	conn_set_state(c, CONN_CLOSING);
 	tm_conn_close(c->fd);
 	tm_add(TM_CLOSES, 1);
@@ -96,6 +159,8 @@ ssize_t conn_read(struct conn *c)
 	int e = errno;
 
 	tm_add(TM_READ_CALLS, 1);
+	if (n >= 0)
+		conn_progress++;
 	if (n > 0) {
 		tm_add(TM_BYTES_IN, (uint64_t)n);
 		tm_conn_io(c->fd, (uint64_t)n, 0, 0, 0, 0, buf_len(&c->out));
@@ -116,33 +181,28 @@ void conn_eof(struct conn *c)
 	conn_settle_state(c);
 }
 
-int conn_received(struct conn *c, const void *p, size_t n)
+/*
+ * Cut every complete frame from p[0..n) and queue it on c->out.  *used: the bytes
+ * taken (complete frames).  Returns frames queued, or -1 (protocol error, logged and
+ * counted, or out of memory).
+ */
+static int cut_frames(struct conn *c, const char *p, size_t n, size_t *used)
 {
-	if (buf_append(&c->in, p, n) < 0)
-		return -1;
-	tm_add(TM_BYTES_IN, n);
-	tm_conn_io(c->fd, n, 0, 0, 0, 0, buf_len(&c->out));
-	return 0;
-}
-
-int conn_ingest(struct conn *c)
-{
-	const char *p = buf_peek(&c->in);
-	size_t avail = buf_len(&c->in), off = 0, len;
+	size_t off = 0, len;
 	int frames = 0;
 	enum frame_status st;
 
 	/* Frames are contiguous: find where the last complete one ends, then copy once. */
-	while ((st = frame_next(&c->dec, p + off, avail - off, &len)) == FRAME_OK) {
+	while ((st = frame_next(&c->dec, p + off, n - off, &len)) == FRAME_OK) {
 		off += len;
 		frames++;
 		if (c->dec.mode == FRAMING_RAW)
 			break;
 	}
+	*used = off;
 	if (off) {
 		if (buf_append(&c->out, p, off) < 0)
 			return -1;
-		buf_consume(&c->in, off);
 		tm_add(TM_FRAMES_IN, (uint64_t)frames);
 		tm_add(TM_FRAMES_OUT, (uint64_t)frames);
 		tm_conn_io(c->fd, 0, 0, (uint64_t)frames, 0, 0, buf_len(&c->out));
@@ -160,6 +220,37 @@ int conn_ingest(struct conn *c)
 	return frames;
 }
 
+int conn_ingest(struct conn *c)
+{
+	size_t used;
+	int frames = cut_frames(c, buf_peek(&c->in), buf_len(&c->in), &used);
+
+	buf_consume(&c->in, used);
+	return frames;
+}
+
+int conn_take(struct conn *c, const void *p, size_t n)
+{
+	size_t used = 0;
+	int frames = 0;
+
+	conn_progress++;
+	tm_add(TM_BYTES_IN, n);
+	tm_conn_io(c->fd, n, 0, 0, 0, 0, buf_len(&c->out));
+	if (buf_len(&c->in) == 0) {
+		/* Nothing pending: cut the frames straight from p, keep only a partial one. */
+		frames = cut_frames(c, p, n, &used);
+		if (frames < 0)
+			return -1;
+		if (used < n && buf_append(&c->in, (const char *)p + used, n - used) < 0)
+			return -1;
+		return frames;
+	}
+	if (buf_append(&c->in, p, n) < 0)
+		return -1;
+	return conn_ingest(c);
+}
+
 ssize_t conn_write(struct conn *c)
 {
 	size_t left;
@@ -168,6 +259,7 @@ ssize_t conn_write(struct conn *c)
 
 	tm_add(TM_WRITE_CALLS, 1);
 	if (n >= 0) {
+		conn_progress++;
 		tm_add(TM_BYTES_OUT, (uint64_t)n);
 		tm_conn_io(c->fd, 0, (uint64_t)n, 0, 0, 0, left);
 		if (left == 0) {
@@ -187,7 +279,7 @@ ssize_t conn_write(struct conn *c)
 
 void conn_sent(struct conn *c, size_t n)
 {
-	buf_consume(&c->out, n);
+	conn_progress++;
 	tm_add(TM_BYTES_OUT, n);
 	tm_conn_io(c->fd, 0, n, 0, 0, 0, buf_len(&c->out));
 	conn_settle_state(c);
@@ -215,9 +307,68 @@ bool conn_check_pause(struct conn *c)
 	return c->paused;
 }
 
-void conn_publish(const struct conn *c)
+enum flush conn_flush(struct conn *c)
 {
-	tm_conn_io(c->fd, 0, 0, 0, 0, 0, buf_len(&c->out));
+	while (buf_len(&c->out)) {
+		if (server_stop)
+			return FLUSH_BLOCKED;   /* a blocking socket would keep us here: stopping wins */
+		if (conn_write(c) >= 0)
+			continue;         /* all of it, or a short write: offer the rest */
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return FLUSH_BLOCKED;   /* the socket's send buffer is full */
+		if (errno == EINTR && !server_stop)
+			continue;         /* a blocking write cut short by a signal we do not stop for */
+		conn_close(c, errno == EINTR ? CLOSE_STOPPING : errno);  /* EPIPE, ECONNRESET: gone */
+		return FLUSH_CLOSED;
+	}
+	return FLUSH_DONE;
+}
+
+bool conn_serve(struct conn *c, bool readable)
+{
+	ssize_t n;
+
+	tm_conn_served(c->fd);
+	if (readable) {
+		n = conn_read(c);     /* data, 0 = EOF (half-close: echo what we have, then close) */
+		if (n > 0 && conn_ingest(c) < 0) {
+			conn_close(c, CLOSE_PROTOCOL);
+			return false;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			conn_close(c, errno); /* ECONNRESET: only this connection goes */
+			return false;
+		}
+	}
+	if (conn_flush(c) == FLUSH_CLOSED)
+		return false;
+	if (conn_done(c)) {
+		conn_close(c, CLOSE_EOF);
+		return false;
+	}
+	conn_check_pause(c);
+	return true;
+}
+
+uint32_t conn_wanted(const struct conn *c)
+{
+	uint32_t want = 0;
+
+	if (!c->paused && !c->rd_closed)
+		want |= EPOLLIN;
+	if (buf_len(&c->out))
+		want |= EPOLLOUT;
+	return want;
+}
+
+bool conn_set_interest(struct conn *c, uint32_t mask)
+{
+	if (mask == c->interest)
+		return false;
+	c->interest = mask;
+	tm_conn_interest(c->fd, mask);
+	tm_log(EV_INTEREST, c->fd, mask, mask);
+	return true;
 }
 
 int conn_table_put(struct conn_table *t, struct conn *c)
@@ -252,9 +403,10 @@ void conn_table_del(struct conn_table *t, int fd)
 
 void conn_table_free_all(struct conn_table *t)
 {
+	/* conn_close() removes each from t as it goes. */
 	for (size_t i = 0; i < t->n; i++)
 		if (t->v[i])
-			conn_free(t->v[i], CLOSE_STOPPING);
+			conn_close(t->v[i], CLOSE_STOPPING);
 	free(t->v);
 	t->v = NULL;
 	t->n = 0;

@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,17 +45,77 @@ void die(const char *call)
 	exit(1);
 }
 
+static int stop_lfd = -1;     /* the listener, for on_stop_signal() */
+
+/*
+ * SIGINT/SIGTERM.  Setting the flag is enough wherever the signal can only arrive
+ * inside the wait (srv.waitmask).  For a model that lets it in anywhere (a blocking
+ * accept() in the blocking model), a signal that lands just before accept() would
+ * be seen only at the next client: shutting the listener down makes that accept()
+ * return at once (EINVAL), whenever it starts.  shutdown() is async-signal-safe.
+ */
 static void on_stop_signal(int sig)
 {
+	int saved = errno;
+
 	(void)sig;
 	server_stop = 1;
+	if (stop_lfd >= 0)
+		shutdown(stop_lfd, SHUT_RD);
+	errno = saved;
 }
 
-void server_stop_signals(sigset_t *set)
+void iolog_limited(struct ratelimit *rl, const char *fmt, ...)
 {
-	sigemptyset(set);
-	sigaddset(set, SIGINT);
-	sigaddset(set, SIGTERM);
+	uint64_t now = tm_now();
+	char line[400];
+	va_list ap;
+
+	if (rl->last_ns && now - rl->last_ns < 1000000000ull) {
+		rl->suppressed++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (rl->suppressed)
+		iolog("%s (and %lu more like it in the last second)", line, rl->suppressed);
+	else
+		iolog("%s", line);
+	rl->last_ns = now;
+	rl->suppressed = 0;
+}
+
+/* ------------------------------------------------------------------ a turn */
+
+/* Work done by this thread: accepts, reads that returned something, writes, closes. */
+_Thread_local uint64_t conn_progress;
+static _Thread_local uint64_t turn_mark;
+
+void turn_begin(int n)
+{
+	tm_add(TM_WAIT_CALLS, 1);
+	if (n > 0)
+		tm_add(TM_EVENTS, (uint64_t)n);
+	turn_mark = conn_progress;
+}
+
+void turn_spin(void)
+{
+	tm_add(TM_SPINS, 1);
+	turn_mark = conn_progress;
+}
+
+void turn_ready(int fd, uint32_t mask)
+{
+	tm_conn_ready(fd, mask);
+	tm_log(EV_READY, fd, mask, mask);
+}
+
+void turn_end(void)
+{
+	if (conn_progress == turn_mark)
+		tm_add(TM_EMPTY_WAKEUPS, 1);
 }
 
 static void usage(const struct model *m, FILE *f)
@@ -68,21 +130,16 @@ static void usage(const struct model *m, FILE *f)
 		"  -f, --framing MODE     len32 (default) | line | raw\n"
 		"      --max-frame BYTES  largest frame accepted (default 1M); larger is a protocol error\n"
 		"      --read-chunk BYTES cap on bytes per read call, to see partial frames (default: none)\n"
+		"      --nagle            leave Nagle's algorithm on (default: TCP_NODELAY on every connection)\n"
 		"      --no-stats         no telemetry (to measure what it costs)\n"
 		"  -q, --quiet            do not log every connection on stderr\n",
 		m->program, m->summary, m->lesson, m->lesson, DEFAULT_BIND);
-	if (m->options & OPT_ITERATIVE)
-		fprintf(f, "      --iterative        serve one connection at a time (no threads)\n");
-	if (m->options & OPT_HIGH_WATER)
-		fprintf(f, "      --high-water BYTES stop reading a peer with this much unsent output (default 4M)\n");
-	if (m->options & OPT_SLEEP_US)
-		fprintf(f, "      --sleep-us N       sleep N microseconds between turns of the loop (default 0)\n");
-	if (m->options & OPT_BUDGET)
-		fprintf(f, "      --budget BYTES     bytes read per connection per turn (default 64K; 0 = drain greedily)\n");
-	if (m->options & OPT_PREAD)
-		fprintf(f, "      --pread            submit IOCB_CMD_PREAD on sockets instead of IOCB_CMD_POLL\n");
-	if (m->options & OPT_NO_BUFRING)
-		fprintf(f, "      --no-bufring       plain recv with a buffer per connection, no provided buffers\n");
+	for (const struct model_option *o = m->options; o && o->name; o++) {
+		char flag[40];
+
+		snprintf(flag, sizeof(flag), "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		fprintf(f, "      %-18s %s\n", flag, o->help);
+	}
 	if (m->bugs && m->bugs[0].name) {
 		fprintf(f, "      --bug NAME         switch on a deliberate bug, for the lab:\n");
 		for (const struct bug *b = m->bugs; b->name; b++)
@@ -116,73 +173,84 @@ static size_t parse_size(const struct model *m, const char *flag, const char *s)
 
 	errno = 0;
 	if (*s == '-' || !*s)
-		bad_flag(m, "bad size '%s' (a number of bytes, K/M/G suffixes allowed)", s);
+		bad_flag(m, "%s: bad size '%s' (a number of bytes, K/M/G suffixes allowed)", flag, s);
 	v = strtoull(s, &end, 10);
 	if (errno || end == s)
-		bad_flag(m, "bad size '%s' (a number of bytes, K/M/G suffixes allowed)", s);
+		bad_flag(m, "%s: bad size '%s' (a number of bytes, K/M/G suffixes allowed)", flag, s);
 	switch (*end) {
 	case 'k': case 'K': mul = 1ull << 10; end++; break;
 	case 'm': case 'M': mul = 1ull << 20; end++; break;
 	case 'g': case 'G': mul = 1ull << 30; end++; break;
 	}
 	if (*end || v > SIZE_MAX / mul)
-		bad_flag(m, "bad size '%s' (a number of bytes, K/M/G suffixes allowed)", s);
-	(void)flag;
+		bad_flag(m, "%s: bad size '%s' (a number of bytes, K/M/G suffixes allowed)", flag, s);
 	return (size_t)(v * mul);
 }
 
-enum {
-	LO_MAX_FRAME = 1000, LO_READ_CHUNK, LO_NO_STATS, LO_ITERATIVE, LO_HIGH_WATER,
-	LO_SLEEP_US, LO_BUDGET, LO_PREAD, LO_NO_BUFRING, LO_BUG,
-};
-
-static void need(const struct model *m, unsigned opt, const char *name)
+static long parse_long(const struct model *m, const char *flag, const char *s, long min, long max)
 {
-	if (!(m->options & opt))
-		bad_flag(m, "%s is not an option of this model (see --help)", name);
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < min || v > max)
+		bad_flag(m, "bad %s '%s' (%ld to %ld)", flag, s, min, max);
+	return v;
+}
+
+enum { LO_MAX_FRAME = 1000, LO_READ_CHUNK, LO_NO_STATS, LO_NAGLE, LO_BUG, LO_MODEL = 2000 };
+#define MAX_MODEL_OPTIONS 16
+
+/* A model option's value, as the telemetry header and the start-up line show it. */
+static int option_value(char *p, size_t n, const struct model_option *o)
+{
+	switch (o->kind) {
+	case OPTK_FLAG: return *(bool *)o->ptr ? snprintf(p, n, " %s", o->name) : 0;
+	case OPTK_SIZE: return snprintf(p, n, " %s=%zu", o->name, *(size_t *)o->ptr);
+	case OPTK_LONG: return snprintf(p, n, " %s=%ld", o->name, *(long *)o->ptr);
+	}
+	return 0;
 }
 
 static void parse_flags(struct server *s, const struct model *m, int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	static const struct option common[] = {
 		{ "port", required_argument, NULL, 'p' },
 		{ "bind", required_argument, NULL, 'b' },
 		{ "framing", required_argument, NULL, 'f' },
 		{ "max-frame", required_argument, NULL, LO_MAX_FRAME },
 		{ "read-chunk", required_argument, NULL, LO_READ_CHUNK },
 		{ "no-stats", no_argument, NULL, LO_NO_STATS },
+		{ "nagle", no_argument, NULL, LO_NAGLE },
 		{ "quiet", no_argument, NULL, 'q' },
-		{ "iterative", no_argument, NULL, LO_ITERATIVE },
-		{ "high-water", required_argument, NULL, LO_HIGH_WATER },
-		{ "sleep-us", required_argument, NULL, LO_SLEEP_US },
-		{ "budget", required_argument, NULL, LO_BUDGET },
-		{ "pread", no_argument, NULL, LO_PREAD },
-		{ "no-bufring", no_argument, NULL, LO_NO_BUFRING },
 		{ "bug", required_argument, NULL, LO_BUG },
 		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
 	};
+	enum { NCOMMON = sizeof(common) / sizeof(common[0]) };
+	struct option longopts[NCOMMON + MAX_MODEL_OPTIONS + 1];
 	struct server_opts *o = &s->opt;
-	char *end;
-	long v;
+	const struct model_option *mo;
+	size_t nl = 0;
 	int c;
 
-	memset(o, 0, sizeof(*o));
+	memcpy(longopts, common, sizeof(common));
+	nl = NCOMMON;
+	for (mo = m->options; mo && mo->name && nl < NCOMMON + MAX_MODEL_OPTIONS; mo++, nl++)
+		longopts[nl] = (struct option){ mo->name, mo->kind == OPTK_FLAG ? no_argument : required_argument,
+						NULL, LO_MODEL + (int)(mo - m->options) };
+	longopts[nl] = (struct option){ NULL, 0, NULL, 0 };
+
 	o->bind = DEFAULT_BIND;
 	o->framing = FRAMING_LEN32;
 	o->max_frame = FRAME_DEFAULT_MAX;
 	o->high_water = DEFAULT_HIGH_WATER;
-	o->budget = DEFAULT_BUDGET;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":p:b:f:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || v < 0 || v > 65535)
-				bad_flag(m, "bad port '%s' (0-65535; 0 picks a free port)", optarg);
-			o->port = (uint16_t)v;
+			o->port = (uint16_t)parse_long(m, "port", optarg, 0, 65535);
 			break;
 		case 'b':
 			o->bind = optarg;
@@ -203,36 +271,11 @@ static void parse_flags(struct server *s, const struct model *m, int argc, char 
 		case LO_NO_STATS:
 			o->no_stats = true;
 			break;
+		case LO_NAGLE:
+			o->nagle = true;
+			break;
 		case 'q':
 			server_quiet = true;
-			break;
-		case LO_ITERATIVE:
-			need(m, OPT_ITERATIVE, "--iterative");
-			o->iterative = true;
-			break;
-		case LO_HIGH_WATER:
-			need(m, OPT_HIGH_WATER, "--high-water");
-			o->high_water = parse_size(m, "--high-water", optarg);
-			break;
-		case LO_SLEEP_US:
-			need(m, OPT_SLEEP_US, "--sleep-us");
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || v < 0 || v > 10000000)
-				bad_flag(m, "bad --sleep-us '%s' (0 to 10000000)", optarg);
-			o->sleep_us = v;
-			break;
-		case LO_BUDGET:
-			need(m, OPT_BUDGET, "--budget");
-			o->budget = parse_size(m, "--budget", optarg);
-			break;
-		case LO_PREAD:
-			need(m, OPT_PREAD, "--pread");
-			o->pread = true;
-			break;
-		case LO_NO_BUFRING:
-			need(m, OPT_NO_BUFRING, "--no-bufring");
-			o->no_bufring = true;
 			break;
 		case LO_BUG: {
 			const struct bug *b = m->bugs;
@@ -251,7 +294,14 @@ static void parse_flags(struct server *s, const struct model *m, int argc, char 
 			bad_flag(m, "option '%s' needs a value", argv[optind - 1]);
 			break;
 		default:
-			bad_flag(m, "unknown option '%s'", argv[optind - 1]);
+			if (c < LO_MODEL)
+				bad_flag(m, "unknown option '%s' (see --help for what this model takes)", argv[optind - 1]);
+			mo = &m->options[c - LO_MODEL];
+			switch (mo->kind) {
+			case OPTK_FLAG: *(bool *)mo->ptr = true; break;
+			case OPTK_SIZE: *(size_t *)mo->ptr = parse_size(m, argv[optind - 1], optarg); break;
+			case OPTK_LONG: *(long *)mo->ptr = parse_long(m, mo->name, optarg, mo->min, mo->max); break;
+			}
 		}
 	}
 	if (optind < argc)
@@ -263,11 +313,13 @@ bool server_bug(const struct server *s, const char *name)
 	return s->opt.bug && !strcmp(s->opt.bug, name);
 }
 
-void server_start(struct server *s, const struct model *m, int argc, char **argv, bool nonblock)
+void server_start(struct server *s, const struct model *m, int argc, char **argv)
 {
-	struct sigaction sa;
 	char err[256], options[256];
+	struct sigaction sa;
 	struct tm_info info;
+	sigset_t stop;
+	int off;
 
 	progname = m->program;
 	s->model = m;
@@ -279,28 +331,37 @@ void server_start(struct server *s, const struct model *m, int argc, char **argv
 	if (!server_bug(s, "no-sigpipe"))
 		net_ignore_sigpipe();
 
-	/* No SA_RESTART: a blocked wait returns EINTR so the loop sees server_stop. */
+	/* Blocked from here on; the model lets them in only inside its wait (s->waitmask). */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, &s->waitmask);
+	sigdelset(&s->waitmask, SIGINT);
+	sigdelset(&s->waitmask, SIGTERM);
+	/* No SA_RESTART: a call they interrupt returns EINTR and the loop looks at server_stop. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	s->lfd = net_listen(s->opt.bind, s->opt.port, nonblock, err, sizeof(err));
+	s->lfd = net_listen(s->opt.bind, s->opt.port, !m->blocking, err, sizeof(err));
 	if (s->lfd < 0) {
 		fprintf(stderr, "%s: %s\n", m->program, err);
 		exit(1);
 	}
 	s->port = net_local_port(s->lfd);
+	stop_lfd = s->lfd;
 
 	if (!s->opt.no_stats) {
-		snprintf(options, sizeof(options),
-			 "framing=%s max-frame=%zu read-chunk=%zu high-water=%zu%s%s%s budget=%zu sleep-us=%ld%s%s%s",
-			 framing_name(s->opt.framing), s->opt.max_frame, s->opt.read_chunk,
-			 s->opt.high_water, s->opt.iterative ? " iterative" : "",
-			 s->opt.pread ? " pread" : "", s->opt.no_bufring ? " no-bufring" : "",
-			 s->opt.budget, s->opt.sleep_us,
-			 s->opt.bug ? " bug=" : "", s->opt.bug ? s->opt.bug : "", "");
+		/* Only what applies to this model: the common options, then its own. */
+		off = snprintf(options, sizeof(options), "framing=%s max-frame=%zu read-chunk=%zu%s",
+			       framing_name(s->opt.framing), s->opt.max_frame, s->opt.read_chunk,
+			       s->opt.nagle ? " nagle" : "");
+		for (const struct model_option *o = m->options; o && o->name && off < (int)sizeof(options); o++)
+			off += option_value(options + off, sizeof(options) - (size_t)off, o);
+		if (s->opt.bug && off < (int)sizeof(options))
+			snprintf(options + off, sizeof(options) - (size_t)off, " bug=%s", s->opt.bug);
 		info = (struct tm_info){ TM_KIND_SERVER, m->name, m->wait_call, s->opt.bind, options, s->port };
 		if (tm_open(&info) < 0)
 			iolog("telemetry off: shm_open: %s", strerror(errno));
@@ -308,11 +369,18 @@ void server_start(struct server *s, const struct model *m, int argc, char **argv
 			atexit(tm_close);
 	}
 
+	if (m->setup)
+		m->setup(s);
 	printf("listening on %s:%u\n", s->opt.bind, s->port);
 	fflush(stdout);
 	if (!server_quiet)
 		iolog("%s, framing %s, pid %d%s%s", m->summary, framing_name(s->opt.framing),
 		      (int)getpid(), s->opt.bug ? ", BUG ON: " : "", s->opt.bug ? s->opt.bug : "");
+}
+
+void server_signals_anywhere(struct server *s)
+{
+	pthread_sigmask(SIG_SETMASK, &s->waitmask, NULL);
 }
 
 void server_finish(struct server *s)
@@ -323,6 +391,8 @@ void server_finish(struct server *s)
 		acc = atomic_load(&tm_self->hdr->counters[TM_ACCEPTS]);
 		frames = atomic_load(&tm_self->hdr->counters[TM_FRAMES_IN]);
 	}
+	conn_table_free_all(&s->conns);
+	stop_lfd = -1;
 	if (s->lfd >= 0)
 		close(s->lfd);
 	s->lfd = -1;

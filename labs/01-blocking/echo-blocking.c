@@ -30,61 +30,50 @@
 
 #define THREAD_STACK (256 * 1024)  /* a worker needs little: the 64 KiB read spill is the most */
 
+static struct server srv;
+static bool iterative;       /* --iterative: no threads, one connection at a time */
+
+static const struct model_option OPTIONS[] = {
+	{ "iterative", OPTK_FLAG, &iterative, NULL, "serve one connection at a time (no threads)", 0, 0 },
+	OPTIONS_END,
+};
+
 static const struct model MODEL = {
 	.name = "blocking",
 	.program = "echo-blocking",
 	.wait_call = "accept/read",
 	.summary = "blocking I/O: a thread per connection, or one at a time with --iterative",
 	.lesson = 1,
-	.options = OPT_ITERATIVE,
+	.blocking = true,
+	.options = OPTIONS,
 	.bugs = NULL,
 };
-
-static struct server srv;
-
-/* Write everything queued; a blocking write returns only once the kernel took some. */
-static bool flush_output(struct conn *c)
-{
-	while (buf_len(&c->out)) {
-		if (conn_write(c) > 0)
-			continue;
-		if (errno == EINTR && !server_stop)
-			continue;         /* a signal interrupted the wait: nothing written, go on */
-		return false;         /* EPIPE, ECONNRESET, or we are stopping */
-	}
-	return true;
-}
 
 /* Serve one client until it leaves.  The thread sleeps in read() between messages. */
 static void serve(struct conn *c)
 {
 	ssize_t n;
-	int reason = 0;
 
 	for (;;) {
 		n = conn_read(c);
 		tm_add(TM_WAIT_CALLS, 1);
+		if (n < 0 && errno == EINTR && !server_stop)
+			continue;         /* interrupted by a signal that is not ours to act on */
 		if (n < 0) {
-			if (errno == EINTR && !server_stop)
-				continue;     /* interrupted by a signal that is not ours to act on */
-			reason = errno;       /* ECONNRESET, or EINTR because we are stopping */
-			break;
+			conn_close(c, errno == EINTR ? CLOSE_STOPPING : errno);  /* ECONNRESET */
+			return;
 		}
 		tm_add(TM_EVENTS, 1);
-		tm_conn_ready(c->fd, n > 0 ? EPOLLIN : EPOLLIN | EPOLLRDHUP);  /* what epoll would have said */
-		tm_conn_served(c->fd);
+		turn_ready(c->fd, n > 0 ? EPOLLIN : EPOLLIN | EPOLLRDHUP);  /* what epoll would have said */
 		if (n > 0 && conn_ingest(c) < 0) {
-			reason = -1;
-			break;
+			conn_close(c, CLOSE_PROTOCOL);
+			return;
 		}
-		if (!flush_output(c)) {
-			reason = errno;
-			break;
-		}
-		if (conn_done(c))     /* EOF and everything echoed */
-			break;
+		/* The read is done: conn_serve() only replies, with a write that returns once the
+		 * kernel took it all, and closes after EOF and the last echo. */
+		if (!conn_serve(c, false))
+			return;
 	}
-	conn_free(c, reason);
 }
 
 static void *worker(void *arg)
@@ -106,49 +95,38 @@ static void start_worker(struct conn *c)
 	pthread_attr_destroy(&attr);
 	if (err) {
 		iolog("fd %d: pthread_create: %s, closing", c->fd, strerror(err));
-		conn_free(c, err);
+		conn_close(c, err);
 	}
 }
 
 int main(int argc, char **argv)
 {
-	sigset_t stop, old;
+	sigset_t blocked;
 	struct conn *c;
-	uint16_t port;
-	int fd;
 
-	server_start(&srv, &MODEL, argc, argv, false);
-	/* Workers inherit this mask: SIGINT/SIGTERM always land on the main thread's accept(). */
-	server_stop_signals(&stop);
+	server_start(&srv, &MODEL, argc, argv);
+	/* Workers are created with SIGINT/SIGTERM blocked, as server_start() left them, so they
+	 * always land on this thread; its accept() and read() are its waits: let them in here.
+	 * The handler also shuts the listener down, so an accept() that starts after it returns. */
+	pthread_sigmask(SIG_SETMASK, NULL, &blocked);
+	server_signals_anywhere(&srv);
 
 	while (!server_stop) {
-		fd = net_accept(srv.lfd, 0, &port);
+		c = conn_accept(&srv, 0);
 		tm_add(TM_WAIT_CALLS, 1);
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;     /* a signal (the loop checks server_stop), or a client gone already */
-			if (errno == EMFILE || errno == ENFILE) {
-				/* Out of descriptors: net_accept shed one client; wait a little rather than spin. */
-				tm_add(TM_ACCEPT_EMFILE, 1);
-				iolog("accept: out of descriptors, one connection refused");
-				usleep(10000);
-				continue;
-			}
-			die("accept");
+		if (!c) {
+			if (errno == EMFILE)
+				usleep(10000);    /* out of descriptors: one client shed; wait rather than spin */
+			continue;             /* stopping (accept said EINVAL): the loop condition decides */
 		}
 		tm_add(TM_EVENTS, 1);
-		c = conn_new(fd, port, &srv.opt);
-		if (!c) {
-			close(fd);
-			continue;
-		}
-		if (srv.opt.iterative) {
+		if (iterative) {
 			serve(c);             /* nobody else is accepted until this client leaves */
 			continue;
 		}
-		pthread_sigmask(SIG_BLOCK, &stop, &old);
+		pthread_sigmask(SIG_SETMASK, &blocked, NULL);
 		start_worker(c);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		server_signals_anywhere(&srv);
 	}
 
 	/* Workers still in read() end with the process; their sockets close with it. */

@@ -23,12 +23,18 @@
  * Lesson:  LESSONS.md §3
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <sys/epoll.h>   /* only for the mask bit values telemetry uses */
 #include <sys/select.h>
 #include <unistd.h>
 
 #include "common/server.h"
+
+static struct server srv;
+
+static const struct model_option OPTIONS[] = {
+	OPTION_HIGH_WATER(&srv),
+	OPTIONS_END,
+};
 
 static const struct model MODEL = {
 	.name = "select",
@@ -36,149 +42,31 @@ static const struct model MODEL = {
 	.wait_call = "select",
 	.summary = "select(): one thread, fd_sets rebuilt every turn, descriptors below FD_SETSIZE only",
 	.lesson = 3,
-	.options = OPT_HIGH_WATER,
+	.options = OPTIONS,
 	.bugs = NULL,
 };
 
-static struct server srv;
-static struct conn_table conns;
-static bool did_work;        /* this wakeup moved bytes or accepted someone */
-
-/* What this connection should wait for, given its buffers. */
-static uint32_t wanted(const struct conn *c)
-{
-	uint32_t want = 0;
-
-	if (!c->paused && !c->rd_closed)
-		want |= EPOLLIN;
-	if (buf_len(&c->out))
-		want |= EPOLLOUT;
-	return want;
-}
-
-/* Nothing to tell the kernel now: the next turn builds its fd_sets from c->interest. */
-static void update_interest(struct conn *c)
-{
-	uint32_t want = wanted(c);
-
-	if (want == c->interest)
-		return;
-	c->interest = want;
-	tm_conn_interest(c->fd, want);
-	tm_log(EV_INTEREST, c->fd, want, want);
-}
-
-static void close_conn(struct conn *c, int reason)
-{
-	/* Nothing to deregister: the next turn's fd_sets simply leave it out. */
-	conn_table_del(&conns, c->fd);
-	conn_free(c, reason);
-}
-
+/* Accept everyone waiting; the next turn's fd_sets include them, for reading. */
 static void accept_clients(void)
 {
 	struct conn *c;
-	uint16_t port;
-	int fd;
 
-	for (;;) {
-		fd = net_accept(srv.lfd, SOCK_NONBLOCK, &port);
-		if (fd < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;       /* backlog empty: done until the listener is readable again */
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;     /* a signal, or a client that gave up while queued */
-			if (errno == EMFILE || errno == ENFILE) {
-				/* Out of descriptors: net_accept shed one client instead of spinning. */
-				tm_add(TM_ACCEPT_EMFILE, 1);
-				iolog("accept: out of descriptors, one connection refused");
-				return;
-			}
-			die("accept4");
-		}
-		if (fd >= FD_SETSIZE) {
-			/* FD_SET() would write past the end of the fd_set bitmap: refuse, never pass it. */
-			tm_add(TM_REFUSED, 1);
-			tm_log(EV_REFUSED, fd, 0, fd);
-			iolog("fd %d (port %u): refused: select() can only watch descriptors below FD_SETSIZE (%d); poll and epoll have no such limit",
-			      fd, port, FD_SETSIZE);
-			close(fd);
-			continue;
-		}
-		did_work = true;
-		c = conn_new(fd, port, &srv.opt);
-		if (!c || conn_table_put(&conns, c) < 0) {
-			iolog("fd %d: out of memory, closing", fd);
-			if (c)
-				conn_free(c, ENOMEM);
-			else
-				close(fd);
-			continue;
-		}
-		c->interest = EPOLLIN;
-		tm_conn_interest(fd, EPOLLIN);
-	}
-}
-
-/* Write what is queued until it is gone or the socket is full.  false: connection closed. */
-static bool flush_output(struct conn *c)
-{
-	while (buf_len(&c->out)) {
-		if (conn_write(c) > 0) {
-			did_work = true;
-			continue;         /* all of it, or a short write: offer the rest */
-		}
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return true;      /* socket buffer full: the write set will say when there is room */
-		if (errno == EINTR)
-			continue;         /* a signal arrived mid-call: nothing was written, try again */
-		close_conn(c, errno); /* EPIPE, ECONNRESET: the peer is gone */
-		return false;
-	}
-	return true;
-}
-
-static void serve(struct conn *c, uint32_t ready)
-{
-	ssize_t n;
-
-	tm_conn_served(c->fd);
-	/* "Readable" may be data, EOF or an error: read() tells which (0 = EOF, -1 = the error). */
-	if (ready & EPOLLIN) {
-		n = conn_read(c);
-		if (n > 0) {
-			did_work = true;
-			if (conn_ingest(c) < 0) {
-				close_conn(c, CLOSE_PROTOCOL);
-				return;
-			}
-		} else if (n == 0) {
-			did_work = true;      /* half-close: echo what we have, then close */
-		} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			close_conn(c, errno); /* ECONNRESET: only this connection goes */
-			return;
-		}
-		/* EAGAIN here: select() can report readiness that is gone by the time we read. */
-	}
-	/* Reply at once; the write set is only for what the socket would not take. */
-	if (!flush_output(c))
-		return;
-	if (conn_done(c)) {
-		close_conn(c, CLOSE_EOF);
-		return;
-	}
-	conn_check_pause(c);
-	update_interest(c);
+	while ((c = conn_accept(&srv, SOCK_NONBLOCK)))
+		conn_set_interest(c, EPOLLIN);
+	/* Backlog empty (or out of descriptors): select() reports the listener again when needed. */
 }
 
 int main(int argc, char **argv)
 {
 	fd_set rd, wr;
 	struct conn *c;
-	uint32_t mask;
 	int n, maxfd;
 
-	server_start(&srv, &MODEL, argc, argv, true);
+	server_start(&srv, &MODEL, argc, argv);
+	/* FD_SET() on a descriptor >= FD_SETSIZE writes past the end of the bitmap:
+	 * conn_accept() refuses those (closed, logged, counted in `refused`). */
+	srv.max_fd = FD_SETSIZE;
+	srv.refuse_why = "select() can only watch descriptors below FD_SETSIZE (1024); poll and epoll have no such limit";
 
 	while (!server_stop) {
 		/* select() overwrites the sets with its answer: build them again, every turn. */
@@ -186,10 +74,9 @@ int main(int argc, char **argv)
 		FD_ZERO(&wr);
 		FD_SET(srv.lfd, &rd);
 		maxfd = srv.lfd;
-		for (size_t fd = 0; fd < conns.n; fd++) {
-			c = conn_table_get(&conns, (int)fd);
-			if (!c)
-				continue;     /* every fd in the table is < FD_SETSIZE: accept refused the others */
+		for (size_t fd = 0; fd < srv.conns.n; fd++) {
+			if (!(c = conn_table_get(&srv.conns, (int)fd)))
+				continue;
 			if (c->interest & EPOLLIN)
 				FD_SET(c->fd, &rd);
 			if (c->interest & EPOLLOUT)
@@ -197,25 +84,20 @@ int main(int argc, char **argv)
 			if (c->fd > maxfd)
 				maxfd = c->fd;
 		}
-		n = select(maxfd + 1, &rd, &wr, NULL, NULL);
-		tm_add(TM_WAIT_CALLS, 1);
+		n = pselect(maxfd + 1, &rd, &wr, NULL, NULL, &srv.waitmask);
 		if (n < 0) {
 			if (errno == EINTR)
-				continue;     /* SIGINT/SIGTERM: the loop condition decides */
+				continue;     /* SIGINT/SIGTERM got in during the wait: the loop condition decides */
 			die("select");
 		}
-		tm_add(TM_EVENTS, (uint64_t)n);
-		did_work = false;
-		/* The answer is a count: find who is ready by testing every descriptor up to maxfd. */
+		/* n counts set bits across both sets: a socket readable and writable counts twice. */
+		turn_begin(n);
+		/* The answer is in the sets: find who is ready by testing every descriptor up to maxfd. */
 		tm_add(TM_SCANNED, (uint64_t)maxfd + 1);
 		/* Pass 1: everything in this answer became ready now (the wait clock starts). */
-		for (int fd = 0; fd <= maxfd; fd++) {
-			if (!FD_ISSET(fd, &rd) && !FD_ISSET(fd, &wr))
-				continue;
-			mask = mask_from_select(FD_ISSET(fd, &rd), FD_ISSET(fd, &wr), 0);
-			tm_conn_ready(fd, mask);
-			tm_log(EV_READY, fd, mask, mask);
-		}
+		for (int fd = 0; fd <= maxfd; fd++)
+			if (FD_ISSET(fd, &rd) || FD_ISSET(fd, &wr))
+				turn_ready(fd, mask_from_select(FD_ISSET(fd, &rd), FD_ISSET(fd, &wr), 0));
 		/* Pass 2: serve them in order; the last one waited for all the others. */
 		for (int fd = 0; fd <= maxfd; fd++) {
 			if (!FD_ISSET(fd, &rd) && !FD_ISSET(fd, &wr))
@@ -224,15 +106,19 @@ int main(int argc, char **argv)
 				accept_clients();
 				continue;
 			}
-			c = conn_table_get(&conns, fd);
-			if (c)
-				serve(c, mask_from_select(FD_ISSET(fd, &rd), FD_ISSET(fd, &wr), 0));
+			c = conn_table_get(&srv.conns, fd);
+			if (!c)
+				continue;
+			/* One read per report ("readable" may be data, EOF or an error: the read says
+			 * which); what we leave behind, select() reports again next turn. */
+			if (conn_serve(c, FD_ISSET(fd, &rd)))
+				/* Nothing to tell the kernel: the next turn builds its sets from c->interest. */
+				conn_set_interest(c, conn_wanted(c));
+			/* Closed: nothing to deregister, the next turn's sets simply leave it out. */
 		}
-		if (!did_work)
-			tm_add(TM_EMPTY_WAKEUPS, 1);
+		turn_end();
 	}
 
-	conn_table_free_all(&conns);
 	server_finish(&srv);
 	return 0;
 }

@@ -23,7 +23,6 @@
  * Lesson:  LESSONS.md §5
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -31,10 +30,18 @@
 
 #define MAX_EVENTS 256   /* most events one epoll_wait() returns; the rest wait for the next call */
 
+static struct server srv;
+static int epfd;
+
 static const struct bug BUGS[] = {
 	{ "lt-always-pollout", "leave EPOLLOUT registered: every wakeup reports writable, nothing to do" },
 	{ "no-sigpipe", "keep SIGPIPE's default action: writing to a reset peer kills the server" },
 	{ NULL, NULL },
+};
+
+static const struct model_option OPTIONS[] = {
+	OPTION_HIGH_WATER(&srv),
+	OPTIONS_END,
 };
 
 static const struct model MODEL = {
@@ -43,138 +50,40 @@ static const struct model MODEL = {
 	.wait_call = "epoll_wait",
 	.summary = "level-triggered epoll: one thread, EPOLLOUT only while output is queued",
 	.lesson = 5,
-	.options = OPT_HIGH_WATER,
+	.options = OPTIONS,
 	.bugs = BUGS,
 };
 
-static struct server srv;
-static struct conn_table conns;
-static int epfd;
-static bool did_work;        /* this wakeup moved bytes or accepted someone */
-
-/* What this connection should wait for, given its buffers. */
-static uint32_t wanted(const struct conn *c)
-{
-	uint32_t want = 0;
-
-	if (!c->paused && !c->rd_closed)
-		want |= EPOLLIN;
-	if (buf_len(&c->out) || server_bug(&srv, "lt-always-pollout")) /* BUG lab 5: never dropped */
-		want |= EPOLLOUT;
-	return want;
-}
-
+/* Tell the kernel what this connection waits for now, if that changed. */
 static void update_interest(struct conn *c)
 {
-	uint32_t want = wanted(c);
-	struct epoll_event ev = { .events = want, .data.fd = c->fd };
+	uint32_t want = conn_wanted(c);   /* EPOLLIN unless paused; EPOLLOUT only while output waits */
+	struct epoll_event ev;
 
+	if (server_bug(&srv, "lt-always-pollout"))
+		want |= EPOLLOUT;     /* BUG lab 5: never dropped, so every turn reports "writable" */
 	if (want == c->interest)
-		return;
+		return;               /* no system call when nothing changed */
 	/* events = 0 is allowed: the kernel still reports EPOLLERR and EPOLLHUP. */
+	ev = (struct epoll_event){ .events = want, .data.fd = c->fd };
 	if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
 		die("epoll_ctl(EPOLL_CTL_MOD)");
-	c->interest = want;
-	tm_conn_interest(c->fd, want);
-	tm_log(EV_INTEREST, c->fd, want, want);
+	conn_set_interest(c, want);
 }
 
-static void close_conn(struct conn *c, int reason)
-{
-	/* close() removes the fd from the epoll set (no dup()s of it exist). */
-	conn_table_del(&conns, c->fd);
-	conn_free(c, reason);
-}
-
+/* Accept everyone waiting; register each socket once, for EPOLLIN. */
 static void accept_clients(void)
 {
 	struct epoll_event ev;
 	struct conn *c;
-	uint16_t port;
-	int fd;
 
-	for (;;) {
-		fd = net_accept(srv.lfd, SOCK_NONBLOCK, &port);
-		if (fd < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;       /* backlog empty: done until the listener is readable again */
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;     /* a signal, or a client that gave up while queued */
-			if (errno == EMFILE || errno == ENFILE) {
-				/* Out of descriptors: net_accept shed one client instead of spinning. */
-				tm_add(TM_ACCEPT_EMFILE, 1);
-				iolog("accept: out of descriptors, one connection refused");
-				return;
-			}
-			die("accept4");
-		}
-		did_work = true;
-		c = conn_new(fd, port, &srv.opt);
-		if (!c || conn_table_put(&conns, c) < 0) {
-			iolog("fd %d: out of memory, closing", fd);
-			if (c)
-				conn_free(c, ENOMEM);
-			else
-				close(fd);
-			continue;
-		}
-		ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = fd };
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+	while ((c = conn_accept(&srv, SOCK_NONBLOCK))) {
+		ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = c->fd };
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
 			die("epoll_ctl(EPOLL_CTL_ADD)");
-		c->interest = EPOLLIN;
-		tm_conn_interest(fd, EPOLLIN);
+		conn_set_interest(c, EPOLLIN);
 	}
-}
-
-/* Write what is queued until it is gone or the socket is full.  false: connection closed. */
-static bool flush_output(struct conn *c)
-{
-	while (buf_len(&c->out)) {
-		if (conn_write(c) > 0) {
-			did_work = true;
-			continue;         /* all of it, or a short write: offer the rest */
-		}
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return true;      /* socket buffer full: EPOLLOUT will say when there is room */
-		if (errno == EINTR)
-			continue;         /* a signal arrived mid-call: nothing was written, try again */
-		close_conn(c, errno); /* EPIPE, ECONNRESET: the peer is gone */
-		return false;
-	}
-	return true;
-}
-
-static void serve(struct conn *c, uint32_t ready)
-{
-	ssize_t n;
-
-	tm_conn_served(c->fd);
-	/* EPOLLHUP/EPOLLERR: let read() tell us what happened (0 = EOF, -1 = the error). */
-	if (ready & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		n = conn_read(c);
-		if (n > 0) {
-			did_work = true;
-			if (conn_ingest(c) < 0) {
-				close_conn(c, CLOSE_PROTOCOL);
-				return;
-			}
-		} else if (n == 0) {
-			did_work = true;      /* half-close: echo what we have, then close */
-		} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			close_conn(c, errno); /* ECONNRESET: only this connection goes */
-			return;
-		}
-		/* EAGAIN here: someone else's data was reported, or a spurious wakeup; LT will tell again. */
-	}
-	/* Reply at once; EPOLLOUT is only for what the socket would not take. */
-	if (!flush_output(c))
-		return;
-	if (conn_done(c)) {
-		close_conn(c, CLOSE_EOF);
-		return;
-	}
-	conn_check_pause(c);
-	update_interest(c);
+	/* Backlog empty (or out of descriptors): level-triggered, the listener reports again. */
 }
 
 int main(int argc, char **argv)
@@ -183,7 +92,7 @@ int main(int argc, char **argv)
 	struct conn *c;
 	int n;
 
-	server_start(&srv, &MODEL, argc, argv, true);
+	server_start(&srv, &MODEL, argc, argv);
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0)
@@ -193,35 +102,36 @@ int main(int argc, char **argv)
 		die("epoll_ctl(listener)");
 
 	while (!server_stop) {
-		n = epoll_wait(epfd, events, MAX_EVENTS, -1);
-		tm_add(TM_WAIT_CALLS, 1);
+		/* The kernel keeps the interest list: we pass only room for the answer. */
+		n = epoll_pwait(epfd, events, MAX_EVENTS, -1, &srv.waitmask);
 		if (n < 0) {
 			if (errno == EINTR)
-				continue;     /* SIGINT/SIGTERM: the loop condition decides */
+				continue;     /* SIGINT/SIGTERM got in during the wait: the loop condition decides */
 			die("epoll_wait");
 		}
-		tm_add(TM_EVENTS, (uint64_t)n);
-		did_work = false;
+		turn_begin(n);
 		/* Pass 1: everything in this batch became ready now (the wait clock starts). */
-		for (int i = 0; i < n; i++) {
-			tm_conn_ready(events[i].data.fd, events[i].events);
-			tm_log(EV_READY, events[i].data.fd, events[i].events, events[i].events);
-		}
+		for (int i = 0; i < n; i++)
+			turn_ready(events[i].data.fd, events[i].events);
 		/* Pass 2: serve them in order; the last one waited for all the others. */
 		for (int i = 0; i < n; i++) {
 			if (events[i].data.fd == srv.lfd) {
 				accept_clients();
 				continue;
 			}
-			c = conn_table_get(&conns, events[i].data.fd);
-			if (c)
-				serve(c, events[i].events);
+			c = conn_table_get(&srv.conns, events[i].data.fd);
+			if (!c)
+				continue;
+			/* One read per report: what we leave behind, LT reports again next turn.
+			 * EPOLLHUP/EPOLLERR: the read says what happened (0 = EOF, -1 = the error).
+			 * The reply is written at once; EPOLLOUT is only for what the socket would not take.
+			 * A closed socket leaves the epoll set by itself (no dup()s of it exist). */
+			if (conn_serve(c, events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+				update_interest(c);
 		}
-		if (!did_work)
-			tm_add(TM_EMPTY_WAKEUPS, 1);
+		turn_end();
 	}
 
-	conn_table_free_all(&conns);
 	close(epfd);
 	server_finish(&srv);
 	return 0;

@@ -27,7 +27,6 @@
  * Lesson:  LESSONS.md §6
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -38,10 +37,20 @@
 /* Registered once per connection, never changed. */
 #define ET_EVENTS (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 
+static struct server srv;
+static int epfd;
+static size_t budget = 64 * 1024;   /* --budget: bytes read per connection per turn, 0 = drain */
+
 static const struct bug BUGS[] = {
 	{ "et-no-drain", "one read per event, not until EAGAIN: what is left is never reported again" },
 	{ "et-blocking", "blocking sockets with EPOLLET: the read that should say EAGAIN sleeps" },
 	{ NULL, NULL },
+};
+
+static const struct model_option OPTIONS[] = {
+	OPTION_HIGH_WATER(&srv),
+	{ "budget", OPTK_SIZE, &budget, "BYTES", "bytes read per connection per turn (default 64K; 0 = drain greedily)", 0, 0 },
+	OPTIONS_END,
 };
 
 static const struct model MODEL = {
@@ -50,14 +59,9 @@ static const struct model MODEL = {
 	.wait_call = "epoll_wait",
 	.summary = "edge-triggered epoll: one thread, drain until EAGAIN, a ready list with a read budget",
 	.lesson = 6,
-	.options = OPT_HIGH_WATER | OPT_BUDGET,
+	.options = OPTIONS,
 	.bugs = BUGS,
 };
-
-static struct server srv;
-static struct conn_table conns;
-static int epfd;
-static bool did_work;        /* this wakeup moved bytes or accepted someone */
 
 /* The ready list: connections that may have input we have not read, oldest first. */
 static struct conn *ready_head, *ready_tail;
@@ -90,73 +94,23 @@ static struct conn *ready_pop(void)
 	return c;
 }
 
-static void close_conn(struct conn *c, int reason)
-{
-	/* Only serve() closes, on a connection it just popped: it is on no list. */
-	conn_table_del(&conns, c->fd);
-	conn_free(c, reason);
-}
-
+/* Accept until EAGAIN (an edge-triggered listener says nothing more about those still queued);
+ * register each socket once, for everything, for its whole life: the ET way is no EPOLL_CTL_MOD. */
 static void accept_clients(void)
 {
 	/* BUG lab 6 (et-blocking): without SOCK_NONBLOCK, "read until EAGAIN" sleeps in read(). */
 	int flags = server_bug(&srv, "et-blocking") ? 0 : SOCK_NONBLOCK;
 	struct epoll_event ev;
 	struct conn *c;
-	uint16_t port;
-	int fd;
 
-	for (;;) {
-		fd = net_accept(srv.lfd, flags, &port);
-		if (fd < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;       /* backlog empty: the next connection brings a new edge */
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;     /* a signal, or a client that gave up while queued */
-			if (errno == EMFILE || errno == ENFILE) {
-				/* Out of descriptors: net_accept shed one client.  Go on: an edge-triggered
-				 * listener says nothing more about the ones still queued. */
-				tm_add(TM_ACCEPT_EMFILE, 1);
-				iolog("accept: out of descriptors, one connection refused");
-				continue;
-			}
-			die("accept4");
-		}
-		did_work = true;
-		c = conn_new(fd, port, &srv.opt);
-		if (!c || conn_table_put(&conns, c) < 0) {
-			iolog("fd %d: out of memory, closing", fd);
-			if (c)
-				conn_free(c, ENOMEM);
-			else
-				close(fd);
-			continue;
-		}
-		/* Once, for the connection's whole life: the ET way is to never EPOLL_CTL_MOD. */
-		ev = (struct epoll_event){ .events = ET_EVENTS, .data.fd = fd };
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+	while ((c = conn_accept(&srv, flags)) || errno == EMFILE) {
+		if (!c)
+			continue;         /* out of descriptors: one client shed, the next may fit */
+		ev = (struct epoll_event){ .events = ET_EVENTS, .data.fd = c->fd };
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
 			die("epoll_ctl(EPOLL_CTL_ADD)");
-		c->interest = ET_EVENTS;
-		tm_conn_interest(fd, ET_EVENTS);
+		conn_set_interest(c, ET_EVENTS);
 	}
-}
-
-/* Write what is queued until it is gone or the socket is full.  false: connection closed. */
-static bool flush_output(struct conn *c)
-{
-	while (buf_len(&c->out)) {
-		if (conn_write(c) > 0) {
-			did_work = true;
-			continue;         /* all of it, or a short write: offer the rest */
-		}
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return true;      /* socket buffer full: an EPOLLOUT edge comes when there is room */
-		if (errno == EINTR && !server_stop)
-			continue;         /* a signal arrived mid-call: nothing was written, try again */
-		close_conn(c, errno); /* EPIPE, ECONNRESET: the peer is gone (EINTR: we are stopping) */
-		return false;
-	}
-	return true;
 }
 
 /*
@@ -165,18 +119,17 @@ static bool flush_output(struct conn *c)
  */
 static void serve(struct conn *c)
 {
-	size_t budget = srv.opt.budget;
+	size_t used = 0;
 	ssize_t n;
 
 	tm_conn_served(c->fd);
-	c->budget_used = 0;
-	if (!flush_output(c))
+	if (conn_flush(c) == FLUSH_CLOSED)
 		return;
 	/* Back under the mark after a pause?  Then read: the bytes that came meanwhile brought
 	 * their edge while we were not reading, and will bring no other. */
 	conn_check_pause(c);
 	while (!c->paused && !c->rd_closed) {
-		if (budget && c->budget_used >= budget) {
+		if (budget && used >= budget) {
 			/* Budget spent, not drained: to the tail, the others go first; we come back
 			 * without waiting for an edge (there will be none for these bytes). */
 			ready_push(c);
@@ -185,34 +138,29 @@ static void serve(struct conn *c)
 		}
 		n = conn_read(c);
 		if (n > 0) {
-			did_work = true;
-			c->budget_used += (uint64_t)n;
+			used += (size_t)n;
 			if (conn_ingest(c) < 0) {
-				close_conn(c, CLOSE_PROTOCOL);
+				conn_close(c, CLOSE_PROTOCOL);
 				return;
 			}
-			if (!flush_output(c)) /* echo as we go: output stays small however much we read */
+			if (conn_flush(c) == FLUSH_CLOSED) /* echo as we go: output stays small */
 				return;
 			conn_check_pause(c);
 			if (server_bug(&srv, "et-no-drain"))
 				break;    /* BUG lab 6: one read per event; the rest is never reported again */
 			continue;
 		}
-		if (n == 0) {
-			did_work = true;      /* half-close: echo what we have, then close */
-			break;
-		}
+		if (n == 0)
+			break;        /* half-close: echo what we have, then close */
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			break;        /* drained: the edge is armed again, the next bytes bring a new event */
+			break;        /* drained: we have seen everything; new bytes bring a new edge */
 		if (errno == EINTR && !server_stop)
-			continue;     /* a signal arrived mid-call: nothing was read, try again */
-		if (errno == EINTR)
-			return;       /* stopping (a blocking read, --bug=et-blocking, was cut short) */
-		close_conn(c, errno); /* ECONNRESET: only this connection goes */
+			continue;     /* a blocking read (--bug=et-blocking) cut short by another signal */
+		conn_close(c, errno == EINTR ? CLOSE_STOPPING : errno); /* ECONNRESET: only this one */
 		return;
 	}
 	if (conn_done(c))
-		close_conn(c, CLOSE_EOF);
+		conn_close(c, CLOSE_EOF);
 }
 
 int main(int argc, char **argv)
@@ -222,7 +170,9 @@ int main(int argc, char **argv)
 	uint32_t e;
 	int n;
 
-	server_start(&srv, &MODEL, argc, argv, true);
+	server_start(&srv, &MODEL, argc, argv);
+	if (server_bug(&srv, "et-blocking"))
+		server_signals_anywhere(&srv);  /* a read may sleep anywhere: let SIGINT cut it short */
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0)
@@ -234,27 +184,23 @@ int main(int argc, char **argv)
 
 	while (!server_stop) {
 		/* Someone still has unread bytes: collect new events, but do not sleep. */
-		n = epoll_wait(epfd, events, MAX_EVENTS, ready_head ? 0 : -1);
-		tm_add(TM_WAIT_CALLS, 1);
+		n = epoll_pwait(epfd, events, MAX_EVENTS, ready_head ? 0 : -1, &srv.waitmask);
 		if (n < 0) {
 			if (errno == EINTR)
-				continue;     /* SIGINT/SIGTERM: the loop condition decides */
+				continue;     /* SIGINT/SIGTERM got in during the wait: the loop condition decides */
 			die("epoll_wait");
 		}
-		tm_add(TM_EVENTS, (uint64_t)n);
-		did_work = false;
+		turn_begin(n);
 		/* Pass 1: everything in this batch became ready now (the wait clock starts). */
-		for (int i = 0; i < n; i++) {
-			tm_conn_ready(events[i].data.fd, events[i].events);
-			tm_log(EV_READY, events[i].data.fd, events[i].events, events[i].events);
-		}
+		for (int i = 0; i < n; i++)
+			turn_ready(events[i].data.fd, events[i].events);
 		/* Pass 2: accept at once; queue connections on the ready list. */
 		for (int i = 0; i < n; i++) {
 			if (events[i].data.fd == srv.lfd) {
 				accept_clients();
 				continue;
 			}
-			c = conn_table_get(&conns, events[i].data.fd);
+			c = conn_table_get(&srv.conns, events[i].data.fd);
 			if (!c)
 				continue;
 			e = events[i].events;
@@ -268,11 +214,9 @@ int main(int argc, char **argv)
 		 * still readable were pushed back to the tail and wait for the next round. */
 		for (size_t k = ready_len; k > 0 && ready_head; k--)
 			serve(ready_pop());
-		if (!did_work)
-			tm_add(TM_EMPTY_WAKEUPS, 1);
+		turn_end();
 	}
 
-	conn_table_free_all(&conns);
 	close(epfd);
 	server_finish(&srv);
 	return 0;

@@ -41,9 +41,17 @@
 
 #define SIG_IO SIGRTMIN   /* our "socket ready" signal: real-time, so queued one per event */
 
+static struct server srv;
+static sigset_t sigs;        /* SIG_IO, SIGIO (queue overflow), SIGINT, SIGTERM: all blocked */
+
 static const struct bug BUGS[] = {
 	{ "no-sigpipe", "keep SIGPIPE's default action: writing to a reset peer kills the server" },
 	{ NULL, NULL },
+};
+
+static const struct model_option OPTIONS[] = {
+	OPTION_HIGH_WATER(&srv),
+	OPTIONS_END,
 };
 
 static const struct model MODEL = {
@@ -52,38 +60,9 @@ static const struct model MODEL = {
 	.wait_call = "sigwaitinfo",
 	.summary = "signal-driven I/O: O_ASYNC + F_SETSIG, signals taken with sigwaitinfo",
 	.lesson = 7,
-	.options = OPT_HIGH_WATER,
+	.options = OPTIONS,
 	.bugs = BUGS,
 };
-
-static struct server srv;
-static struct conn_table conns;
-static sigset_t sigs;        /* SIG_IO, SIGIO (queue overflow), SIGINT, SIGTERM: all blocked */
-static bool did_work;        /* this wakeup moved bytes or accepted someone */
-
-/* What this connection would act on (the kernel signals every event regardless). */
-static uint32_t wanted(const struct conn *c)
-{
-	uint32_t want = 0;
-
-	if (!c->paused && !c->rd_closed)
-		want |= EPOLLIN;
-	if (buf_len(&c->out))
-		want |= EPOLLOUT;
-	return want;
-}
-
-static void update_interest(struct conn *c)
-{
-	uint32_t want = wanted(c);
-
-	if (want == c->interest)
-		return;
-	/* No system call: O_ASYNC cannot be told what to report, only what we will do about it. */
-	c->interest = want;
-	tm_conn_interest(c->fd, want);
-	tm_log(EV_INTEREST, c->fd, want, want);
-}
 
 /* Ask for SIG_IO on every event of fd. */
 static void set_async(int fd)
@@ -100,76 +79,27 @@ static void set_async(int fd)
 		die("fcntl(F_SETFL, O_ASYNC)");
 }
 
-static void close_conn(struct conn *c, int reason)
-{
-	/* Signals already queued for this fd stay queued: dispatch() finds no connection, or a new one. */
-	conn_table_del(&conns, c->fd);
-	conn_free(c, reason);
-}
-
 static void serve(struct conn *c);
 
+/* One signal may stand for several connections: accept until EAGAIN. */
 static void accept_clients(void)
 {
 	struct conn *c;
-	uint16_t port;
-	int fd;
 
-	/* One signal may stand for several connections: accept until EAGAIN. */
-	for (;;) {
-		fd = net_accept(srv.lfd, SOCK_NONBLOCK, &port);
-		if (fd < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;       /* backlog empty: the next connection raises a new signal */
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;     /* a signal, or a client that gave up while queued */
-			if (errno == EMFILE || errno == ENFILE) {
-				/* Out of descriptors: net_accept shed one client instead of spinning. */
-				tm_add(TM_ACCEPT_EMFILE, 1);
-				iolog("accept: out of descriptors, one connection refused");
-				return;
-			}
-			die("accept4");
-		}
-		did_work = true;
-		c = conn_new(fd, port, &srv.opt);
-		if (!c || conn_table_put(&conns, c) < 0) {
-			iolog("fd %d: out of memory, closing", fd);
-			if (c)
-				conn_free(c, ENOMEM);
-			else
-				close(fd);
-			continue;
-		}
-		set_async(fd);
-		c->interest = EPOLLIN;
-		tm_conn_interest(fd, EPOLLIN);
+	while ((c = conn_accept(&srv, SOCK_NONBLOCK))) {
+		set_async(c->fd);
+		conn_set_interest(c, EPOLLIN);
 		/* Signal race: bytes that arrived before O_ASYNC raised no signal; look now. */
 		serve(c);
 	}
-}
-
-/* Write what is queued until it is gone or the socket is full.  false: connection closed. */
-static bool flush_output(struct conn *c)
-{
-	while (buf_len(&c->out)) {
-		if (conn_write(c) > 0) {
-			did_work = true;
-			continue;
-		}
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return true;      /* socket buffer full: a POLL_OUT signal comes when it drains */
-		if (errno == EINTR)
-			continue;         /* a signal arrived mid-call: nothing was written, try again */
-		close_conn(c, errno); /* EPIPE, ECONNRESET: the peer is gone */
-		return false;
-	}
-	return true;
+	/* Backlog empty (or out of descriptors): the next connection raises a new signal. */
 }
 
 /*
  * Edge-like: one signal may stand for many bytes, and none comes for what we
  * leave behind.  So read until EAGAIN, echoing as we go, unless paused.
+ * Signals already queued for a connection closed here stay queued: dispatch()
+ * finds no connection, or a new one on the same fd (which just reads EAGAIN).
  */
 static void serve(struct conn *c)
 {
@@ -177,32 +107,30 @@ static void serve(struct conn *c)
 
 	tm_conn_served(c->fd);
 	for (;;) {
-		if (!flush_output(c))
+		if (conn_flush(c) == FLUSH_CLOSED)
 			return;
 		if (conn_done(c)) {
-			close_conn(c, CLOSE_EOF);
+			conn_close(c, CLOSE_EOF);
 			return;
 		}
 		/* Paused: the POLL_OUT signal after the peer reads brings us back here, to resume. */
 		if (conn_check_pause(c) || c->rd_closed)
 			break;
 		n = conn_read(c);
-		if (n > 0) {
-			did_work = true;
-			if (conn_ingest(c) < 0) {
-				close_conn(c, CLOSE_PROTOCOL);
-				return;
-			}
-		} else if (n == 0) {
-			did_work = true;      /* half-close: echo what we have, then close */
-		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			break;                /* drained: the next bytes to arrive raise a new signal */
-		} else if (errno != EINTR) {  /* EINTR: nothing was read; the loop reads again */
-			close_conn(c, errno); /* ECONNRESET: only this connection goes */
+		if (n > 0 && conn_ingest(c) < 0) {
+			conn_close(c, CLOSE_PROTOCOL);
 			return;
 		}
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;                /* drained: the next bytes to arrive raise a new signal */
+		if (n < 0) {
+			conn_close(c, errno); /* ECONNRESET: only this connection goes */
+			return;
+		}
+		/* n == 0: half-close; the next round echoes what we have, then closes. */
 	}
-	update_interest(c);
+	/* Nothing to tell the kernel: O_ASYNC cannot be told what to report, only what we will do. */
+	conn_set_interest(c, conn_wanted(c));
 }
 
 /* One queued SIG_IO: si_fd is the descriptor, si_band what happened. */
@@ -212,16 +140,12 @@ static void dispatch(const siginfo_t *si)
 	struct conn *c;
 
 	tm_log(EV_SIGNAL, si->si_fd, mask, si->si_band);
-	if (si->si_fd == srv.lfd) {
-		tm_conn_ready(si->si_fd, mask);
+	tm_conn_ready(si->si_fd, mask);
+	if (si->si_fd == srv.lfd)
 		accept_clients();
-		return;
-	}
-	c = conn_table_get(&conns, si->si_fd);
-	if (!c)
-		return;   /* queued before that connection closed: nothing to do (a reused fd just reads EAGAIN) */
-	tm_conn_ready(c->fd, mask);
-	serve(c);
+	else if ((c = conn_table_get(&srv.conns, si->si_fd)))
+		serve(c);
+	/* No connection: queued before it closed, nothing to do. */
 }
 
 /*
@@ -246,18 +170,18 @@ static void overflow_scan(void)
 	while (sigtimedwait(&io, &si, &zero) > 0)
 		tm_add(TM_EVENTS, 1);  /* discarded: the scan below covers whatever it announced */
 
-	if (cap < conns.n + 1) {
-		struct pollfd *p = realloc(pfd, (conns.n + 1) * sizeof(*p));
+	if (cap < srv.conns.n + 1) {
+		struct pollfd *p = realloc(pfd, (srv.conns.n + 1) * sizeof(*p));
 
 		if (!p)
 			die("realloc(pollfd)");
 		pfd = p;
-		cap = conns.n + 1;
+		cap = srv.conns.n + 1;
 	}
 	pfd[n++] = (struct pollfd){ .fd = srv.lfd, .events = POLLIN };
-	for (size_t i = 0; i < conns.n; i++)
-		if ((c = conns.v[i]))
-			pfd[n++] = (struct pollfd){ .fd = c->fd, .events = (short)wanted(c) };
+	for (size_t i = 0; i < srv.conns.n; i++)
+		if ((c = srv.conns.v[i]))
+			pfd[n++] = (struct pollfd){ .fd = c->fd, .events = (short)conn_wanted(c) };
 	/* Timeout 0: a look, not a wait (and every signal we use is blocked: no EINTR). */
 	if (poll(pfd, n, 0) < 0)
 		die("poll");
@@ -265,11 +189,10 @@ static void overflow_scan(void)
 	for (size_t i = 0; i < n; i++) {
 		if (!pfd[i].revents)
 			continue;
-		tm_conn_ready(pfd[i].fd, mask_from_poll(pfd[i].revents));
-		tm_log(EV_READY, pfd[i].fd, mask_from_poll(pfd[i].revents), mask_from_poll(pfd[i].revents));
+		turn_ready(pfd[i].fd, mask_from_poll(pfd[i].revents));
 		if (pfd[i].fd == srv.lfd)
 			accept_clients();
-		else if ((c = conn_table_get(&conns, pfd[i].fd)))
+		else if ((c = conn_table_get(&srv.conns, pfd[i].fd)))
 			serve(c);
 	}
 }
@@ -279,10 +202,13 @@ int main(int argc, char **argv)
 	siginfo_t si;
 	int n;
 
-	server_start(&srv, &MODEL, argc, argv, true);
+	server_start(&srv, &MODEL, argc, argv);
 
-	/* Blocked, never delivered to a handler: sigwaitinfo() takes them off the queue. */
-	server_stop_signals(&sigs);
+	/* Blocked, never delivered to a handler: sigwaitinfo() takes them off the queue,
+	 * SIGINT/SIGTERM included, so a stop request waits in the queue like any event. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIG_IO);
 	sigaddset(&sigs, SIGIO);
 	if (sigprocmask(SIG_BLOCK, &sigs, NULL) < 0)
@@ -292,25 +218,22 @@ int main(int argc, char **argv)
 
 	while (!server_stop) {
 		n = sigwaitinfo(&sigs, &si);
-		tm_add(TM_WAIT_CALLS, 1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;     /* a signal outside the set (SIGCONT after SIGSTOP): wait again */
 			die("sigwaitinfo");
 		}
-		tm_add(TM_EVENTS, 1);
-		did_work = false;
+		turn_begin(1);
 		if (si.si_signo == SIGINT || si.si_signo == SIGTERM)
 			server_stop = 1;  /* taken from the queue like any event: the loop condition decides */
 		else if (si.si_signo == SIGIO)
 			overflow_scan();
 		else
 			dispatch(&si);
-		if (!did_work && !server_stop)
-			tm_add(TM_EMPTY_WAKEUPS, 1);
+		if (!server_stop)
+			turn_end();
 	}
 
-	conn_table_free_all(&conns);
 	server_finish(&srv);
 	return 0;
 }

@@ -25,8 +25,15 @@
  * A peer that sends but never reads: past --high-water bytes queued we stop
  * asking for POLLIN (the poll iocb asks for POLLOUT only) until it drains.
  *
+ * One context holds every iocb in flight, and each connection keeps one there, so
+ * the context is sized at start-up for as many connections as we may open: the
+ * descriptor limit, or less if the system's AIO headroom (fs.aio-max-nr minus
+ * fs.aio-nr, shared by every process) is smaller.  io_setup() says EAGAIN when we
+ * ask too much: we halve and try again, and log what we got.  Connections beyond
+ * it are refused (counted in `refused`).
+ *
  * Usage:   echo-aio [-p PORT] [-b ADDR] [-f len32|line|raw] [--high-water BYTES] [--pread]
- * Needs:   Linux 4.18+ for IOCB_CMD_POLL; each running copy takes 4096 of fs.aio-max-nr (65536).
+ * Needs:   Linux 4.18+ for IOCB_CMD_POLL; fs.aio-max-nr headroom (see above).
  * Try:     bin/echo-aio -f line -p 7000       then in two terminals: nc 127.0.0.1 7000
  *          bin/echo-aio --pread -f line -p 7000   connect one nc and type nothing:
  *          a second nc is not served until the first one sends a line
@@ -44,7 +51,8 @@
 
 #include "common/server.h"
 
-#define AIO_DEPTH      4096      /* iocbs in flight at most: one per connection, so connections too */
+#define AIO_DEPTH_MAX  65536     /* iocbs in flight at most: one per connection, so connections too */
+#define AIO_DEPTH_MIN  64
 #define MAX_EVENTS     256       /* most completions one io_getevents() returns */
 #define READ_SIZE      (64 * 1024) /* --pread: bytes asked of each PREAD (capped by --read-chunk) */
 #define BLOCKED_LOG_NS 1000000u  /* an io_submit() slower than 1 ms is logged as a blocked event */
@@ -62,14 +70,28 @@ static int sys_io_submit(aio_context_t ctx, long n, struct iocb **iocbs)
 {
 	return (int)syscall(SYS_io_submit, ctx, n, iocbs);
 }
-static int sys_io_getevents(aio_context_t ctx, long min, long max, struct io_event *ev, struct timespec *tmo)
+/* io_getevents with a signal mask for the wait, like epoll_pwait (4.18+). */
+static int sys_io_pgetevents(aio_context_t ctx, long min, long max, struct io_event *ev,
+			     const sigset_t *mask)
 {
-	return (int)syscall(SYS_io_getevents, ctx, min, max, ev, tmo);
+	struct { const sigset_t *mask; size_t size; } sig = { mask, _NSIG / 8 };
+
+	return (int)syscall(SYS_io_pgetevents, ctx, min, max, ev, NULL, &sig);
 }
+
+static struct server srv;
+static bool pread_mode;      /* --pread */
+static aio_context_t ctx;
 
 static const struct bug BUGS[] = {
 	{ "no-sigpipe", "keep SIGPIPE's default action: writing to a reset peer kills the server" },
 	{ NULL, NULL },
+};
+
+static const struct model_option OPTIONS[] = {
+	OPTION_HIGH_WATER(&srv),
+	{ "pread", OPTK_FLAG, &pread_mode, NULL, "submit IOCB_CMD_PREAD on sockets instead of IOCB_CMD_POLL", 0, 0 },
+	OPTIONS_END,
 };
 
 static const struct model MODEL = {
@@ -78,15 +100,9 @@ static const struct model MODEL = {
 	.wait_call = "io_getevents",
 	.summary = "Linux AIO: IOCB_CMD_POLL completions re-armed after each one (--pread: blocking PREAD)",
 	.lesson = 8,
-	.options = OPT_HIGH_WATER | OPT_PREAD,
+	.options = OPTIONS,
 	.bugs = BUGS,
 };
-
-static struct server srv;
-static struct conn_table conns;
-static aio_context_t ctx;
-static bool did_work;        /* this wakeup moved bytes or accepted someone */
-static size_t nconns;        /* open connections: each holds one iocb in flight */
 
 /* iocbs prepared this turn, submitted together by submit_pending(). */
 static struct iocb pending[MAX_EVENTS];
@@ -106,18 +122,6 @@ static uint32_t completion_mask(const struct io_event *ev)
 	return EPOLLIN | (ev->res < 0 ? EPOLLERR : 0);
 }
 
-/* What this connection should wait for, given its buffers. */
-static uint32_t wanted(const struct conn *c)
-{
-	uint32_t want = 0;
-
-	if (!c->paused && !c->rd_closed)
-		want |= EPOLLIN;
-	if (buf_len(&c->out))
-		want |= EPOLLOUT;
-	return want;
-}
-
 /* Hand everything prepared so far to the kernel, timing each io_submit(). */
 static void submit_pending(void)
 {
@@ -126,7 +130,7 @@ static void submit_pending(void)
 
 	while (done < npending) {
 		/* --pread: one iocb per call, so that the time blocked is charged to its connection. */
-		long batch = srv.opt.pread ? 1 : npending - done;
+		long batch = pread_mode ? 1 : npending - done;
 
 		if (server_stop)
 			break;    /* SIGINT/SIGTERM cut a blocking PREAD short (-EINTR): start no other */
@@ -137,7 +141,7 @@ static void submit_pending(void)
 		if (dt >= BLOCKED_LOG_NS)
 			tm_log(EV_BLOCKED, (int)pending[done].aio_fildes, 0, (int64_t)dt);
 		if (n < 0)
-			die("io_submit");         /* EAGAIN would mean more than AIO_DEPTH in flight: a bug here */
+			die("io_submit");         /* EAGAIN would mean more in flight than the context holds: a bug */
 		tm_add(TM_SUBMITS, (uint64_t)n);
 		done += n;
 	}
@@ -171,12 +175,12 @@ static void arm_listener(void)
 /* Submit this connection's next iocb: PREAD (--pread, when reading) or POLL for what it wants. */
 static void arm(struct conn *c)
 {
-	uint32_t want = wanted(c);
+	uint32_t want = conn_wanted(c);
 	struct iocb *cb = new_iocb();
 	size_t len = READ_SIZE;
 
 	cb->aio_fildes = (uint32_t)c->fd;
-	if (srv.opt.pread && (want & EPOLLIN)) {
+	if (pread_mode && (want & EPOLLIN)) {
 		if (c->opt->read_chunk && c->opt->read_chunk < len)
 			len = c->opt->read_chunk;
 		cb->aio_lio_opcode = IOCB_CMD_PREAD;
@@ -191,141 +195,74 @@ static void arm(struct conn *c)
 		cb->aio_buf = want;
 	}
 	cb->aio_data = KEY(c->fd, cb->aio_lio_opcode);
-	if (want != c->interest) {
-		c->interest = want;
-		tm_conn_interest(c->fd, want);
-		tm_log(EV_INTEREST, c->fd, want, want);
-	}
+	conn_set_interest(c, want);
 }
 
+/* Only called between its completion and the next arm(): no iocb of ours still names it. */
 static void close_conn(struct conn *c, int reason)
 {
-	/* Only called between its completion and the next arm(): no iocb of ours still names it. */
-	conn_table_del(&conns, c->fd);
 	free(c->model_data);
-	conn_free(c, reason);
-	nconns--;
+	conn_close(c, reason);
 }
 
+/* Accept everyone waiting, each with its first iocb. */
 static void accept_clients(void)
 {
 	struct conn *c;
-	uint16_t port;
-	int fd;
 
-	for (;;) {
-		/* --pread wants blocking sockets: that is where the lesson is. */
-		fd = net_accept(srv.lfd, srv.opt.pread ? 0 : SOCK_NONBLOCK, &port);
-		if (fd < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;       /* backlog empty: the re-armed listener poll says when there is more */
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;     /* a signal, or a client that gave up while queued */
-			if (errno == EMFILE || errno == ENFILE) {
-				/* Out of descriptors: net_accept shed one client instead of spinning. */
-				tm_add(TM_ACCEPT_EMFILE, 1);
-				iolog("accept: out of descriptors, one connection refused");
-				return;
-			}
-			die("accept4");
-		}
-		did_work = true;
-		if (nconns + 1 >= AIO_DEPTH) {
-			/* Every connection holds an iocb in flight: the context is full. */
-			tm_add(TM_REFUSED, 1);
-			tm_log(EV_REFUSED, fd, 0, fd);
-			iolog("fd %d: %d connections, the AIO context's limit: refused", fd, AIO_DEPTH - 1);
-			close(fd);
+	/* --pread wants blocking sockets: that is where the lesson is. */
+	while ((c = conn_accept(&srv, pread_mode ? 0 : SOCK_NONBLOCK))) {
+		if (pread_mode && !(c->model_data = malloc(READ_SIZE))) {
+			conn_close(c, ENOMEM);
 			continue;
 		}
-		c = conn_new(fd, port, &srv.opt);
-		if (!c || conn_table_put(&conns, c) < 0 ||
-		    (srv.opt.pread && !(c->model_data = malloc(READ_SIZE)))) {
-			iolog("fd %d: out of memory, closing", fd);
-			if (!c) {
-				close(fd);
-				continue;
-			}
-			conn_table_del(&conns, fd);
-			conn_free(c, ENOMEM);
-			continue;
-		}
-		nconns++;
 		arm(c);
 	}
-}
-
-/* Write what is queued until it is gone or the socket is full.  false: connection closed. */
-static bool flush_output(struct conn *c)
-{
-	/* server_stop: with --pread the socket blocks, and only a signal gets a stuck write() out. */
-	while (buf_len(&c->out) && !server_stop) {
-		if (conn_write(c) > 0) {
-			did_work = true;
-			continue;
-		}
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return true;      /* socket buffer full: a POLLOUT iocb will say when there is room */
-		if (errno == EINTR)
-			continue;         /* a signal arrived mid-call: nothing was written, try again */
-		close_conn(c, errno); /* EPIPE, ECONNRESET: the peer is gone */
-		return false;
-	}
-	return true;
-}
-
-/*
- * The input half.  POLL said "readable": read() now.  PREAD already read: the
- * bytes are in our buffer and the result is the count.  Same returns as conn_read().
- */
-static ssize_t take_input(struct conn *c, const struct io_event *ev)
-{
-	if (KEY_CMD(ev->data) == IOCB_CMD_POLL)
-		return conn_read(c);
-	if (ev->res > 0) {
-		if (conn_received(c, c->model_data, (size_t)ev->res) < 0) {
-			errno = ENOMEM;
-			return -1;
-		}
-		return ev->res;
-	}
-	if (ev->res == 0)
-		c->rd_closed = true;      /* half-close: echo what we have, then close */
-	errno = (int)-ev->res;        /* EINTR: a signal interrupted the read inside io_submit() */
-	return ev->res == 0 ? 0 : -1;
+	/* Backlog empty (or out of descriptors): the re-armed listener poll says when there is more. */
 }
 
 static void serve(struct conn *c, const struct io_event *ev, uint32_t ready)
 {
-	ssize_t n;
-
-	tm_conn_served(c->fd);
-	/* POLLHUP/POLLERR: let read() tell us what happened (0 = EOF, -1 = the error). */
-	if (ready & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		n = take_input(c, ev);
-		if (n > 0) {
-			did_work = true;
-			if (conn_ingest(c) < 0) {
-				close_conn(c, CLOSE_PROTOCOL);
-				return;
-			}
-		} else if (n == 0) {
-			did_work = true;      /* half-close: echo what we have, then close */
-		} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			close_conn(c, errno); /* ECONNRESET: only this connection goes */
+	if (KEY_CMD(ev->data) == IOCB_CMD_PREAD) {
+		/* PREAD already read: the bytes are in our buffer and the result is the count. */
+		if (ev->res > 0 && conn_take(c, c->model_data, (size_t)ev->res) < 0) {
+			close_conn(c, CLOSE_PROTOCOL);
 			return;
 		}
-		/* EAGAIN here: poll saw bytes that were gone by the read (or a spurious wakeup): re-arm. */
+		if (ev->res == 0)
+			conn_eof(c);          /* half-close: echo what we have, then close */
+		if (ev->res < 0 && ev->res != -EINTR) {
+			close_conn(c, (int)-ev->res);  /* ECONNRESET */
+			return;
+		}
+		ready = 0;                /* the read is done: conn_serve() only replies */
 	}
-	/* Reply at once; a POLLOUT iocb is only for what the socket would not take. */
-	if (!flush_output(c))
-		return;
-	if (conn_done(c)) {
-		close_conn(c, CLOSE_EOF);
-		return;
+	/* POLL said "readable" (or POLLHUP/POLLERR): ONE read says what happened, like lab 5;
+	 * a re-armed poll completes at once if bytes are left.  The reply is written at once. */
+	if (conn_serve(c, ready & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		arm(c);               /* one-shot: nothing more comes for this socket until we re-arm */
+	else
+		free(c->model_data);
+}
+
+/*
+ * One context for every iocb we will have in flight: one per connection, plus the
+ * listener's.  Ask for as many as we may have descriptors; halve while the system's
+ * AIO headroom (fs.aio-max-nr - fs.aio-nr) says EAGAIN.
+ */
+static unsigned setup_context(void)
+{
+	long fds = net_raise_nofile();
+	unsigned depth = fds > 0 && fds < AIO_DEPTH_MAX ? (unsigned)fds : AIO_DEPTH_MAX;
+
+	while (sys_io_setup(depth, &ctx) < 0) {
+		if (errno != EAGAIN || depth / 2 < AIO_DEPTH_MIN)
+			die("io_setup (see sysctl fs.aio-max-nr and fs.aio-nr)");
+		depth /= 2;
 	}
-	conn_check_pause(c);
-	arm(c);                       /* one-shot: nothing more comes for this socket until we re-arm */
+	if (!server_quiet)
+		iolog("AIO context for %u iocbs in flight: up to %u connections", depth, depth - 1);
+	return depth;
 }
 
 int main(int argc, char **argv)
@@ -335,28 +272,23 @@ int main(int argc, char **argv)
 	uint32_t mask;
 	int n, fd;
 
-	server_start(&srv, &MODEL, argc, argv, true);
-
-	if (sys_io_setup(AIO_DEPTH, &ctx) < 0) {
-		if (errno == EAGAIN)
-			iolog("io_setup: %d events is over the system limit (sysctl fs.aio-max-nr, fs.aio-nr)",
-			      AIO_DEPTH);
-		die("io_setup");
-	}
+	server_start(&srv, &MODEL, argc, argv);
+	if (pread_mode)
+		server_signals_anywhere(&srv);  /* io_submit() may sleep in a read: let SIGINT cut it short */
+	srv.max_conns = setup_context() - 1;
+	srv.refuse_why = "every connection holds an iocb in flight and the AIO context is full";
 	arm_listener();
 
 	while (!server_stop) {
 		submit_pending();         /* every iocb armed last turn, in one io_submit() */
-		n = sys_io_getevents(ctx, 1, MAX_EVENTS, events, NULL);
-		tm_add(TM_WAIT_CALLS, 1);
+		n = sys_io_pgetevents(ctx, 1, MAX_EVENTS, events, &srv.waitmask);
 		if (n < 0) {
 			if (errno == EINTR)
-				continue;     /* SIGINT/SIGTERM: the loop condition decides */
+				continue;     /* SIGINT/SIGTERM got in during the wait: the loop condition decides */
 			die("io_getevents");
 		}
-		tm_add(TM_EVENTS, (uint64_t)n);
+		turn_begin(n);
 		tm_add(TM_COMPLETIONS, (uint64_t)n);
-		did_work = false;
 		/* Pass 1: log every completion with its result; the wait clock starts. */
 		for (int i = 0; i < n; i++) {
 			fd = KEY_FD(events[i].data);
@@ -372,20 +304,18 @@ int main(int argc, char **argv)
 				arm_listener();
 				continue;
 			}
-			c = conn_table_get(&conns, fd);
+			c = conn_table_get(&srv.conns, fd);
 			if (c)
 				serve(c, &events[i], completion_mask(&events[i]));
 		}
-		if (!did_work)
-			tm_add(TM_EMPTY_WAKEUPS, 1);
+		turn_end();
 	}
 
 	/* Cancels the poll iocbs still in flight and waits for them: then the fds can go. */
 	sys_io_destroy(ctx);
-	for (size_t i = 0; i < conns.n; i++)
-		if (conns.v[i])
-			close_conn(conns.v[i], 0);
-	conn_table_free_all(&conns);
+	for (size_t i = 0; i < srv.conns.n; i++)
+		if (srv.conns.v[i])
+			close_conn(srv.conns.v[i], CLOSE_STOPPING);
 	server_finish(&srv);
 	return 0;
 }

@@ -8,25 +8,34 @@
  * io_uring_enter() both submits everything queued in a turn and waits for the
  * next completion.  Completions drive each connection:
  *
- *   accept done  -> a new connection: submit its first recv
- *   recv done    -> take the bytes, cut frames, submit a send of the echo;
- *                   submit the next recv (unless over --high-water)
+ *   accept done  -> a new connection: arm its receive
+ *   recv done    -> cut frames from the bytes, queue the echo, send it
  *   send done    -> drop what was sent; a short send is resubmitted for the rest
  *
  * No EAGAIN anywhere: when a socket has nothing to give, the kernel parks the
  * recv and finishes it later.  The price is ownership: a buffer handed to the
- * kernel with a recv or send is the kernel's until the completion comes back —
- * see flush_output() for how the echo's buffer stays still while a send is in
- * flight, and close_conn() for why a connection outlives its close.
+ * kernel with a recv or send is the kernel's until the completion comes back, and
+ * a connection outlives its close until nothing of it is in flight.
  *
- * Accept is multishot (one SQE, a CQE per connection; kernel 5.19+).  Receives
- * use provided buffers when the kernel has them: a ring of buffers shared by all
- * connections, so an idle connection ties up no receive buffer (5.19+);
- * --no-bufring (or an older kernel) uses a buffer per connection.  Both are
- * detected at run time and logged at start-up.
+ * What makes it cheap, one named step each (LESSONS.md §9 measures each one):
+ *   1. Ring flags: SINGLE_ISSUER + DEFER_TASKRUN (6.1+): completions are posted when
+ *      we ask for them, in our own io_uring_enter(), not by interrupting us;
+ *      else COOP_TASKRUN (5.19+); else none.  --plain-ring turns this step off.
+ *   2. Multishot accept (5.19+): one SQE, a CQE per new connection.
+ *   3. A provided-buffer ring (5.19+) and multishot recv (6.0+): one SQE per
+ *      connection for its whole life, a CQE per arrival, the kernel picking a buffer
+ *      from a ring shared by all connections, so an idle connection ties up none.
+ *      --oneshot re-arms a plain recv after each one; --no-bufring also gives each
+ *      connection its own buffer.
+ *   4. Frames are cut straight from the kernel's buffer into the echo queue (one
+ *      copy), and the buffer goes back to the ring at once.
+ *   5. The echo queue is handed to the send by swapping buffers, never copied:
+ *      what arrives meanwhile queues in a fresh one.
+ * Each step falls back by itself where the kernel lacks it, and says so at start-up.
  *
- * Usage:   echo-uring [-p PORT] [-b ADDR] [-f len32|line|raw] [--high-water BYTES] [--no-bufring]
- * Needs:   Linux 5.6+ (5.19+ for multishot accept and the buffer ring); liburing 2.3 (Debian 12).
+ * Usage:   echo-uring [-p PORT] [-b ADDR] [-f len32|line|raw] [--high-water BYTES]
+ *                     [--no-bufring] [--oneshot] [--plain-ring]
+ * Needs:   Linux 5.6+ (see the steps above for the rest); liburing 2.3 (Debian 12).
  *          io_uring can be switched off (sysctl kernel.io_uring_disabled, a container's
  *          seccomp profile): then this program exits with status 3 and says why.
  * Try:     bin/echo-uring -f line -p 7000      then in two terminals: nc 127.0.0.1 7000
@@ -46,14 +55,25 @@
 #define QUEUE_DEPTH   1024          /* SQ entries; the CQ gets twice as many */
 #define MAX_CQES      256           /* most completions handled per turn */
 #define RECV_SIZE     (16 * 1024)   /* bytes per recv (capped by --read-chunk) */
-#define NBUFS         128           /* buffers in the provided-buffer ring (a power of two) */
+#define NBUFS         256           /* buffers in the provided-buffer ring (a power of two) */
 #define BGID          1             /* our buffer group id */
-#define SEND_MAX      (64 * 1024)   /* most bytes one send submission carries */
 #define EXIT_NO_URING 3             /* exit status when io_uring cannot be set up */
+
+static struct server srv;
+static bool no_bufring, oneshot, plain_ring;
+static void setup(struct server *s);
 
 static const struct bug BUGS[] = {
 	{ "no-sigpipe", "keep SIGPIPE's default action: writing to a reset peer kills the server" },
 	{ NULL, NULL },
+};
+
+static const struct model_option OPTIONS[] = {
+	OPTION_HIGH_WATER(&srv),
+	{ "no-bufring", OPTK_FLAG, &no_bufring, NULL, "plain recv into a buffer per connection (no provided buffers)", 0, 0 },
+	{ "oneshot", OPTK_FLAG, &oneshot, NULL, "one recv SQE per arrival instead of a multishot recv", 0, 0 },
+	{ "plain-ring", OPTK_FLAG, &plain_ring, NULL, "no ring set-up flags (no DEFER_TASKRUN/COOP_TASKRUN)", 0, 0 },
+	OPTIONS_END,
 };
 
 static const struct model MODEL = {
@@ -62,8 +82,9 @@ static const struct model MODEL = {
 	.wait_call = "io_uring_enter",
 	.summary = "io_uring Proactor: accept/recv/send submitted, completions drive each connection",
 	.lesson = 9,
-	.options = OPT_HIGH_WATER | OPT_NO_BUFRING,
+	.options = OPTIONS,
 	.bugs = BUGS,
+	.setup = setup,
 };
 
 /* What a submission was, kept in its user_data next to the fd (like epoll's data.fd). */
@@ -74,19 +95,18 @@ enum op { OP_ACCEPT = 1, OP_RECV, OP_SEND, OP_CANCEL };
 
 /* Per connection (c->model_data): what the kernel holds of ours right now. */
 struct uconn {
-	bool       recv_pending;  /* a recv is in flight (into rbuf, or a ring buffer) */
+	bool       recv_armed;    /* a recv (multishot or not) is in flight */
+	bool       recv_cancel;   /* ...and we asked the kernel to cancel it */
 	bool       send_pending;  /* a send is in flight from `sending`: it must not move */
 	bool       closing;       /* close_conn() ran; freed once nothing is in flight */
-	int        reason;        /* why it is closing, for conn_free() */
-	struct buf sending;       /* copy of the first bytes of c->out, being sent */
-	char      *rbuf;          /* no buffer ring: this connection's receive buffer */
+	int        reason;        /* why it is closing */
+	struct buf sending;       /* the echo being sent (swapped out of c->out) */
+	char      *rbuf;          /* --no-bufring: this connection's receive buffer */
 };
 
-static struct server srv;
-static struct conn_table conns;
 static struct io_uring ring;
-static bool did_work;        /* this wakeup moved bytes or accepted someone */
-static bool multishot = true;/* multishot accept; off after an EINVAL (kernel < 5.19) */
+static bool multishot_accept = true;   /* off after an EINVAL (kernel < 5.19) */
+static bool multishot_recv;            /* step 3: on when the buffer ring is */
 static struct io_uring_buf_ring *br;   /* provided-buffer ring, NULL when not in use */
 static char *bufs;                     /* its NBUFS buffers of RECV_SIZE bytes */
 
@@ -104,8 +124,7 @@ static struct io_uring_sqe *get_sqe(void)
 		die("io_uring_submit");
 	}
 	tm_add(TM_SUBMITS, (uint64_t)r);
-	sqe = io_uring_get_sqe(&ring);
-	if (!sqe)
+	if (!(sqe = io_uring_get_sqe(&ring)))
 		die("io_uring_get_sqe");
 	return sqe;
 }
@@ -114,21 +133,16 @@ static struct io_uring_sqe *get_sqe(void)
 static void update_interest(struct conn *c)
 {
 	const struct uconn *u = c->model_data;
-	uint32_t want = (u->recv_pending ? EPOLLIN : 0) | (u->send_pending ? EPOLLOUT : 0);
 
-	if (want == c->interest)
-		return;
-	c->interest = want;
-	tm_conn_interest(c->fd, want);
-	tm_log(EV_INTEREST, c->fd, want, want);
+	conn_set_interest(c, (u->recv_armed ? EPOLLIN : 0) | (u->send_pending ? EPOLLOUT : 0));
 }
 
 static void submit_accept(void)
 {
 	struct io_uring_sqe *sqe = get_sqe();
 
-	/* No address wanted: new_conn() asks getpeername() for the peer's port. */
-	if (multishot)
+	/* No address wanted: the new connection asks getpeername() for the peer's port. */
+	if (multishot_accept)
 		io_uring_prep_multishot_accept(sqe, srv.lfd, NULL, NULL, SOCK_CLOEXEC);
 	else
 		io_uring_prep_accept(sqe, srv.lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -139,20 +153,22 @@ static void submit_recv(struct conn *c)
 {
 	struct uconn *u = c->model_data;
 	struct io_uring_sqe *sqe = get_sqe();
-	size_t len = RECV_SIZE;
+	size_t len = c->opt->read_chunk && c->opt->read_chunk < RECV_SIZE ? c->opt->read_chunk : RECV_SIZE;
 
-	if (c->opt->read_chunk && c->opt->read_chunk < len)
-		len = c->opt->read_chunk;
-	if (br) {
-		/* No buffer named: the kernel picks one from group BGID when bytes arrive. */
-		io_uring_prep_recv(sqe, c->fd, NULL, len, 0);
+	if (!br) {
+		io_uring_prep_recv(sqe, c->fd, u->rbuf, len, 0);
+	} else {
+		/* No buffer named: the kernel picks one from group BGID when bytes arrive.
+		 * Multishot: this one SQE keeps producing a CQE per arrival (len 0 = whole buffer). */
+		if (multishot_recv && !c->opt->read_chunk)
+			io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
+		else
+			io_uring_prep_recv(sqe, c->fd, NULL, len, 0);
 		sqe->flags |= IOSQE_BUFFER_SELECT;
 		sqe->buf_group = BGID;
-	} else {
-		io_uring_prep_recv(sqe, c->fd, u->rbuf, len, 0);
 	}
 	io_uring_sqe_set_data64(sqe, KEY(c->fd, OP_RECV));
-	u->recv_pending = true;
+	u->recv_armed = true;
 	tm_add(TM_READ_CALLS, 1);
 }
 
@@ -165,8 +181,8 @@ static void recycle_buffer(unsigned bid)
 }
 
 /*
- * Cancel by key.  It cannot hit a newer connection that got the same fd: that
- * one's first recv is submitted a turn after its accept, long after this cancel ran.
+ * Cancel by key.  It cannot hit a newer connection that got the same fd: the fd is
+ * closed only after every completion of this one came back.
  */
 static void cancel(int fd, enum op op)
 {
@@ -190,97 +206,38 @@ static void close_conn(struct conn *c, int reason)
 		u->closing = true;
 		u->reason = reason;
 		conn_set_state(c, CONN_CLOSING);
-		if (u->recv_pending)
+		if (u->recv_armed)
 			cancel(c->fd, OP_RECV);
 		if (u->send_pending)
 			cancel(c->fd, OP_SEND);
 	}
-	if (u->recv_pending || u->send_pending)
+	if (u->recv_armed || u->send_pending)
 		return;               /* their completions (-ECANCELED, or done anyway) call us again */
-	reason = u->reason;
-	conn_table_del(&conns, c->fd);
 	buf_free(&u->sending);
 	free(u->rbuf);
 	free(u);
-	conn_free(c, reason);
-}
-
-static void new_conn(int fd)
-{
-	struct conn *c = conn_new(fd, net_peer_port(fd), &srv.opt);
-	struct uconn *u = calloc(1, sizeof(*u));
-
-	did_work = true;
-	if (!c || !u || conn_table_put(&conns, c) < 0 || (!br && !(u->rbuf = malloc(RECV_SIZE)))) {
-		iolog("fd %d: out of memory, closing", fd);
-		free(u);
-		if (!c) {
-			close(fd);
-			return;
-		}
-		conn_table_del(&conns, fd);
-		conn_free(c, ENOMEM);
-		return;
-	}
-	buf_init(&u->sending);
-	c->model_data = u;
-	submit_recv(c);
-	update_interest(c);
-}
-
-/* An accept completion: res is the new fd, or -errno. */
-static void accept_clients(const struct io_uring_cqe *cqe)
-{
-	uint16_t port;
-	int fd;
-
-	if (cqe->res >= 0) {
-		new_conn(cqe->res);
-	} else if (cqe->res == -EINVAL && multishot) {
-		/* Kernel < 5.19: no multishot accept.  One accept per submission from now on. */
-		multishot = false;
-		iolog("multishot accept not supported here (kernel 5.19+): one accept per submission");
-	} else if (cqe->res == -EMFILE || cqe->res == -ENFILE) {
-		/* Out of descriptors: shed one pending client (net_accept's spare fd) instead of spinning. */
-		tm_add(TM_ACCEPT_EMFILE, 1);
-		iolog("accept: out of descriptors, one connection refused");
-		fd = net_accept(srv.lfd, 0, &port);
-		if (fd >= 0)
-			new_conn(fd);     /* a descriptor came free meanwhile: serve it after all */
-	} else if (cqe->res != -EINTR && cqe->res != -ECONNABORTED && cqe->res != -EAGAIN) {
-		errno = -cqe->res;    /* EINTR/ECONNABORTED/EAGAIN: a signal or a client that gave up: re-arm */
-		die("accept");
-	}
-	/* F_MORE: the multishot accept is still armed.  Without it (an error, or single-shot): re-arm. */
-	if (!(cqe->flags & IORING_CQE_F_MORE))
-		submit_accept();
+	conn_close(c, reason);
 }
 
 /*
- * Start a send of queued output, if none is in flight.  false: connection closed.
- *
- * The kernel reads the bytes later, while we go on, and meanwhile c->out may be
- * appended to (the next recv's frames) — which can move its bytes (compaction) or
- * reallocate it.  So the send never points into c->out: it goes from `sending`, a
- * copy of c->out's first bytes that nothing touches until the completion.
- * conn_sent() then drops the same count from c->out's front, which is where those
- * bytes still are (c->out is only ever appended to while a send is in flight).
+ * Send the queued echo, if no send is in flight.  The kernel reads those bytes later,
+ * while we go on appending the next frames: so the send gets a buffer of its own —
+ * c->out itself, swapped with the empty `sending` (step 5), not a copy of it.
  */
-static bool flush_output(struct conn *c)
+static void flush_output(struct conn *c)
 {
 	struct uconn *u = c->model_data;
 	struct io_uring_sqe *sqe;
-	size_t n = buf_len(&c->out);
+	struct buf tmp;
 
-	if (u->send_pending || n == 0)
-		return true;
+	if (u->send_pending)
+		return;
 	if (buf_len(&u->sending) == 0) {
-		if (n > SEND_MAX)
-			n = SEND_MAX;
-		if (buf_append(&u->sending, buf_peek(&c->out), n) < 0) {
-			close_conn(c, ENOMEM);
-			return false;
-		}
+		if (buf_len(&c->out) == 0)
+			return;
+		tmp = u->sending;
+		u->sending = c->out;
+		c->out = tmp;
 	}
 	/* Else a short send left the rest in `sending`: resubmit that. */
 	sqe = get_sqe();
@@ -288,7 +245,6 @@ static bool flush_output(struct conn *c)
 	io_uring_sqe_set_data64(sqe, KEY(c->fd, OP_SEND));
 	u->send_pending = true;
 	tm_add(TM_WRITE_CALLS, 1);
-	return true;
 }
 
 /* After a completion: submit whatever the connection can do now. */
@@ -296,53 +252,103 @@ static void serve(struct conn *c)
 {
 	struct uconn *u = c->model_data;
 
-	if (!flush_output(c))
-		return;
-	if (conn_done(c)) {
-		close_conn(c, CLOSE_EOF);     /* half-closed and all echoed (nothing in flight either) */
+	flush_output(c);
+	if (conn_done(c) && !u->send_pending) {
+		close_conn(c, CLOSE_EOF);     /* half-closed and all echoed */
 		return;
 	}
-	/* Over the high-water mark: no new recv until the sends bring it down. */
-	if (!conn_check_pause(c) && !c->rd_closed && !u->recv_pending)
+	/* Over the high-water mark: stop receiving until the sends bring it down.  A
+	 * multishot recv would go on by itself, so it is cancelled (its last CQE says so). */
+	if (conn_check_pause(c) || c->rd_closed) {
+		if (u->recv_armed && multishot_recv && !c->rd_closed && !u->recv_cancel) {
+			cancel(c->fd, OP_RECV);
+			u->recv_cancel = true;
+		}
+	} else if (!u->recv_armed) {
 		submit_recv(c);
+	}
 	update_interest(c);
+}
+
+static void new_conn(int fd)
+{
+	struct conn *c = conn_new(fd, net_peer_port(fd), &srv.opt);
+	struct uconn *u = calloc(1, sizeof(*u));
+
+	if (!c || !u || conn_table_put(&srv.conns, c) < 0 || (!br && !(u->rbuf = malloc(RECV_SIZE)))) {
+		iolog("fd %d: out of memory, closing", fd);
+		free(u);
+		if (c)
+			conn_close(c, ENOMEM);
+		else
+			close(fd);
+		return;
+	}
+	c->table = &srv.conns;
+	buf_init(&u->sending);
+	c->model_data = u;
+	serve(c);
+}
+
+/* An accept completion: res is the new fd, or -errno. */
+static void accept_done(const struct io_uring_cqe *cqe)
+{
+	static struct ratelimit rl;
+	uint16_t port;
+	int fd;
+
+	if (cqe->res >= 0) {
+		new_conn(cqe->res);
+	} else if (cqe->res == -EINVAL && multishot_accept && !server_stop) {
+		/* Kernel < 5.19: no multishot accept.  One accept per submission from now on. */
+		multishot_accept = false;
+		iolog("multishot accept not supported here (kernel 5.19+): one accept per submission");
+	} else if (cqe->res == -EMFILE || cqe->res == -ENFILE) {
+		/* Out of descriptors: shed one pending client (net_accept's spare fd) instead of spinning. */
+		tm_add(TM_ACCEPT_EMFILE, 1);
+		iolog_limited(&rl, "accept: out of descriptors, one connection refused");
+		if ((fd = net_accept(srv.lfd, 0, &port)) >= 0)
+			new_conn(fd);     /* a descriptor came free meanwhile: serve it after all */
+	} else if (cqe->res != -EINTR && cqe->res != -ECONNABORTED && cqe->res != -EAGAIN && !server_stop) {
+		errno = -cqe->res;
+		die("accept");
+	}
+	/* F_MORE: the multishot accept is still armed.  Without it (an error, or single-shot): re-arm. */
+	if (!(cqe->flags & IORING_CQE_F_MORE) && !server_stop)
+		submit_accept();
 }
 
 static void recv_done(struct conn *c, const struct io_uring_cqe *cqe)
 {
 	struct uconn *u = c->model_data;
-	const char *data = u->rbuf;
 	unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+	const char *data = cqe->flags & IORING_CQE_F_BUFFER ? bufs + (size_t)bid * RECV_SIZE : u->rbuf;
 	int res = cqe->res;
 
-	u->recv_pending = false;
-	/* F_BUFFER: the kernel picked ring buffer `bid` for this recv. */
+	/* F_MORE: the multishot recv stays armed and will complete again. */
+	if (!(cqe->flags & IORING_CQE_F_MORE))
+		u->recv_armed = u->recv_cancel = false;
+	/* Step 4: frames go from the kernel's buffer straight to the echo queue. */
+	if (!u->closing && res > 0 && conn_take(c, data, (size_t)res) < 0)
+		res = -EPROTO;
 	if (cqe->flags & IORING_CQE_F_BUFFER)
-		data = bufs + (size_t)bid * RECV_SIZE;
-	if (!u->closing && res > 0 && conn_received(c, data, (size_t)res) < 0)
-		res = -ENOMEM;
-	/* Copied out (or there was nothing): the kernel may fill that buffer again. */
-	if (cqe->flags & IORING_CQE_F_BUFFER)
-		recycle_buffer(bid);
+		recycle_buffer(bid);  /* copied out: the kernel may fill it again */
 	if (u->closing) {
 		close_conn(c, u->reason);
 		return;
 	}
 	tm_conn_served(c->fd);
-	if (res > 0) {
-		did_work = true;
-		if (conn_ingest(c) < 0) {
-			close_conn(c, CLOSE_PROTOCOL);
-			return;
-		}
-	} else if (res == 0) {
-		did_work = true;
-		c->rd_closed = true;      /* half-close: echo what we have, then close */
-	} else if (res != -ENOBUFS && res != -EINTR && res != -EAGAIN) {
-		close_conn(c, -res);      /* ECONNRESET (or ENOMEM just above): only this connection goes */
+	if (res == 0)
+		conn_eof(c);          /* half-close: echo what we have, then close */
+	if (res == -EINVAL && multishot_recv) {
+		multishot_recv = false;   /* kernel < 6.0: one recv per arrival from now on */
+		iolog("multishot recv not supported here (kernel 6.0+): one recv per arrival");
+	} else if (res < 0 && res != -ENOBUFS && res != -ECANCELED && res != -EINTR) {
+		close_conn(c, res == -EPROTO ? CLOSE_PROTOCOL : -res);  /* ECONNRESET: this one only */
 		return;
 	}
-	/* ENOBUFS: every ring buffer was taken; they come back as we handle completions: ask again. */
+	/* ENOBUFS: every ring buffer was taken; they come back as we handle completions.
+	 * ECANCELED: paused at the high-water mark.  serve() re-arms when it should. */
 	serve(c);
 }
 
@@ -357,36 +363,25 @@ static void send_done(struct conn *c, const struct io_uring_cqe *cqe)
 	}
 	tm_conn_served(c->fd);
 	if (cqe->res > 0) {
-		did_work = true;
 		conn_sent(c, (size_t)cqe->res);
 		buf_consume(&u->sending, (size_t)cqe->res);
 		if (buf_len(&u->sending)) {
 			/* Short send: the socket took only part.  Counted like a short write(). */
 			tm_add(TM_EAGAIN_WR, 1);
-			tm_conn_io(c->fd, 0, 0, 0, 0, 1, buf_len(&c->out));
 			tm_log(EV_EAGAIN_WR, c->fd, 0, (int64_t)buf_len(&u->sending));
-		} else {
-			buf_shrink(&u->sending, SEND_MAX);
 		}
 	} else if (cqe->res != -EINTR && cqe->res != -EAGAIN) {
 		close_conn(c, -cqe->res); /* EPIPE, ECONNRESET: the peer is gone */
 		return;
 	}
-	/* EINTR/EAGAIN: nothing was sent; flush_output() below submits the same bytes again. */
 	serve(c);
 }
 
 /* What a completion says, in epoll bits: recv -> EPOLLIN, send -> EPOLLOUT; EPOLLERR on an error. */
 static uint32_t completion_mask(const struct io_uring_cqe *cqe)
 {
-	uint32_t m = 0;
+	uint32_t m = KEY_OP(cqe->user_data) == OP_SEND ? EPOLLOUT : EPOLLIN;
 
-	switch (KEY_OP(cqe->user_data)) {
-	case OP_ACCEPT:
-	case OP_RECV:   m = EPOLLIN; break;
-	case OP_SEND:   m = EPOLLOUT; break;
-	case OP_CANCEL: return 0;
-	}
 	if (cqe->res < 0)
 		m |= EPOLLERR;
 	else if (cqe->res == 0 && KEY_OP(cqe->user_data) == OP_RECV)
@@ -394,47 +389,67 @@ static uint32_t completion_mask(const struct io_uring_cqe *cqe)
 	return m;
 }
 
-/* Provided buffers (kernel 5.19+): one ring of NBUFS buffers that every recv draws from. */
+/* Step 3: one ring of NBUFS buffers that every recv draws from (kernel 5.19+). */
 static void setup_bufring(void)
 {
-	struct io_uring_buf_reg reg;
+	struct io_uring_buf_reg reg = { .ring_entries = NBUFS, .bgid = BGID };
 	void *mem;
 	int r;
 
-	if (srv.opt.no_bufring) {
+	if (no_bufring) {
 		iolog("--no-bufring: plain recv into a %d-byte buffer per connection", RECV_SIZE);
 		return;
 	}
+	/* The ring of buffer descriptors is ours, page-aligned, registered with the kernel. */
 	if (posix_memalign(&mem, (size_t)sysconf(_SC_PAGESIZE), NBUFS * sizeof(struct io_uring_buf)))
 		die("posix_memalign");
-	bufs = malloc((size_t)NBUFS * RECV_SIZE);
-	if (!bufs)
-		die("malloc");
-	br = mem;
-	io_uring_buf_ring_init(br);
-	memset(&reg, 0, sizeof(reg));
-	reg.ring_addr = (uint64_t)(uintptr_t)br;
-	reg.ring_entries = NBUFS;
-	reg.bgid = BGID;
-	r = io_uring_register_buf_ring(&ring, &reg, 0);
-	if (r < 0) {
-		iolog("no provided-buffer ring here (%s; needs kernel 5.19+): plain recv into a buffer per connection",
+	reg.ring_addr = (uint64_t)(uintptr_t)mem;
+	if ((r = io_uring_register_buf_ring(&ring, &reg, 0)) < 0) {
+		iolog("no provided-buffer ring here (%s; needs kernel 5.19+): a buffer per connection",
 		      strerror(-r));
-		free(br);
-		free(bufs);
-		br = NULL;
-		bufs = NULL;
+		free(mem);
 		return;
 	}
+	br = mem;
+	io_uring_buf_ring_init(br);
+	if (!(bufs = malloc((size_t)NBUFS * RECV_SIZE)))
+		die("malloc");
 	for (unsigned i = 0; i < NBUFS; i++)
 		io_uring_buf_ring_add(br, bufs + (size_t)i * RECV_SIZE, RECV_SIZE, (unsigned short)i,
 				      io_uring_buf_ring_mask(NBUFS), (int)i);
 	io_uring_buf_ring_advance(br, NBUFS);
+	multishot_recv = !oneshot;
 	if (!server_quiet)
-		iolog("provided buffers: a ring of %d x %d bytes shared by all connections", NBUFS, RECV_SIZE);
+		iolog("provided buffers: a ring of %d x %d bytes shared by all connections; %s recv",
+		      NBUFS, RECV_SIZE, multishot_recv ? "multishot" : "one-shot");
 }
 
-/* io_uring_queue_init() failed: say why it probably did, and exit EXIT_NO_URING. */
+/* Step 1: the ring, with the cheapest completion delivery this kernel offers. */
+static int setup_ring(void)
+{
+	static const struct { unsigned flags; const char *what; } tries[] = {
+		{ IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, "SINGLE_ISSUER|DEFER_TASKRUN" },
+		{ IORING_SETUP_COOP_TASKRUN, "COOP_TASKRUN" },
+		{ 0, "no set-up flags" },
+	};
+	struct io_uring_params p;
+	int r = -EINVAL;
+
+	for (size_t i = plain_ring ? 2 : 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+		memset(&p, 0, sizeof(p));
+		p.flags = tries[i].flags;
+		r = io_uring_queue_init_params(QUEUE_DEPTH, &ring, &p);
+		if (r != -EINVAL)   /* EINVAL: this kernel does not know these flags, try the next */
+			break;
+		iolog("ring flags %s not supported here: trying the next", tries[i].what);
+	}
+	if (r == 0 && !server_quiet)
+		iolog("ring set up with %s", p.flags ? (p.flags & IORING_SETUP_DEFER_TASKRUN ?
+		      "SINGLE_ISSUER|DEFER_TASKRUN" : "COOP_TASKRUN") : "no set-up flags");
+	return r;
+}
+
+/* io_uring_setup failed: say why it probably did, and exit EXIT_NO_URING. */
 static void no_uring(int err)
 {
 	fprintf(stderr, "%s: io_uring_setup: %s\n", MODEL.program, strerror(err));
@@ -454,79 +469,74 @@ static void no_uring(int err)
 	exit(EXIT_NO_URING);
 }
 
-int main(int argc, char **argv)
+/* The ring first, so that "listening on" means the server works. */
+static void setup(struct server *s)
 {
-	struct io_uring_cqe *cqes[MAX_CQES];
-	struct conn *c;
-	unsigned n;
-	int r, fd;
+	int r = setup_ring();
 
-	/*
-	 * The ring first, so that "listening on" means the server works.  Only --help
-	 * gets through without one (then server_start() prints it and exits).
-	 */
-	r = io_uring_queue_init(QUEUE_DEPTH, &ring, 0);
-	for (int i = 1; r < 0 && i < argc; i++)
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-			server_start(&srv, &MODEL, argc, argv, true);
+	(void)s;
 	if (r < 0)
 		no_uring(-r);
-	/* Nonblocking listener: net_accept() sheds a client on EMFILE without waiting. */
-	server_start(&srv, &MODEL, argc, argv, true);
 	setup_bufring();
+}
+
+int main(int argc, char **argv)
+{
+	struct io_uring_cqe *cqes[MAX_CQES], *cqe;
+	struct conn *c;
+	unsigned n, queued;
+	int r, fd;
+
+
+	server_start(&srv, &MODEL, argc, argv);   /* calls setup() before "listening on" */
 	submit_accept();
 
 	while (!server_stop) {
-		/* Submit what the last turn queued and wait for a completion: one io_uring_enter(). */
-		r = io_uring_submit_and_wait(&ring, 1);
-		tm_add(TM_WAIT_CALLS, 1);
-		if (r < 0) {
-			if (r == -EINTR)
-				continue;     /* SIGINT/SIGTERM: the loop condition decides */
+		/* Submit what the last turn queued and wait for a completion: one io_uring_enter(),
+		 * with SIGINT/SIGTERM let in only while it waits. */
+		queued = io_uring_sq_ready(&ring);
+		r = io_uring_submit_and_wait_timeout(&ring, &cqe, 1, NULL, &srv.waitmask);
+		if (r < 0 && r != -EINTR && r != -ETIME) {
 			errno = -r;
 			die("io_uring_enter");
 		}
-		tm_add(TM_SUBMITS, (uint64_t)r);
+		tm_add(TM_SUBMITS, queued);
 		n = io_uring_peek_batch_cqe(&ring, cqes, MAX_CQES);
-		tm_add(TM_EVENTS, n);
+		turn_begin((int)n);
 		tm_add(TM_COMPLETIONS, n);
-		did_work = false;
 		/* Pass 1: log every completion with its result; the wait clock starts. */
 		for (unsigned i = 0; i < n; i++) {
-			fd = KEY_FD(cqes[i]->user_data);
 			if (KEY_OP(cqes[i]->user_data) == OP_CANCEL)
 				continue;
+			fd = KEY_FD(cqes[i]->user_data);
 			tm_log(EV_COMPLETION, fd, completion_mask(cqes[i]), cqes[i]->res);
 			tm_conn_ready(fd, completion_mask(cqes[i]));
 		}
 		/* Pass 2: act on them in order; each queues its follow-up submissions. */
 		for (unsigned i = 0; i < n; i++) {
-			fd = KEY_FD(cqes[i]->user_data);
-			c = conn_table_get(&conns, fd);
+			c = conn_table_get(&srv.conns, KEY_FD(cqes[i]->user_data));
 			switch (KEY_OP(cqes[i]->user_data)) {
-			case OP_ACCEPT: accept_clients(cqes[i]); break;
+			case OP_ACCEPT: accept_done(cqes[i]); break;
 			case OP_RECV:   if (c) recv_done(c, cqes[i]); break;
 			case OP_SEND:   if (c) send_done(c, cqes[i]); break;
 			case OP_CANCEL: break;   /* its target's own completion (-ECANCELED) is what counts */
 			}
 		}
 		io_uring_cq_advance(&ring, n);
-		if (!did_work)
-			tm_add(TM_EMPTY_WAKEUPS, 1);
+		turn_end();
 	}
 
 	/* Closing the ring cancels whatever is still in flight; then our buffers are ours again. */
 	io_uring_queue_exit(&ring);
-	for (size_t i = 0; i < conns.n; i++) {
+	for (size_t i = 0; i < srv.conns.n; i++) {
 		struct uconn *u;
 
-		if (!(c = conns.v[i]))
+		if (!(c = srv.conns.v[i]))
 			continue;
 		u = c->model_data;
-		u->recv_pending = u->send_pending = false;
-		close_conn(c, CLOSE_EOF);
+		u->recv_armed = u->send_pending = false;
+		close_conn(c, CLOSE_STOPPING);
 	}
-	conn_table_free_all(&conns);
 	free(br);
 	free(bufs);
 	server_finish(&srv);

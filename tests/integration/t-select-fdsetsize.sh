@@ -35,7 +35,8 @@ t_log "echoed $echoed, closed by the server $closed, counter refused=$refused, l
 [ $((echoed + closed)) -eq "$n" ] || t_fail "echoed + closed = $((echoed + closed)), want $n"
 [ "$echoed" -lt 1024 ] || t_fail "$echoed connections echoed: more than select() can watch"
 [ "$refused" -eq "$closed" ] || t_fail "refused counter $refused, but $closed clients saw a close"
-[ "$logged" -eq "$closed" ] || t_fail "$logged 'refused' log lines, want $closed"
+# Logged, but rate-limited: one line a second with a count, not one line per refusal.
+[ "$logged" -ge 1 ] && [ "$logged" -le 5 ] || t_fail "$logged 'refused' log lines for $closed refusals, want 1 to 5 (one a second)"
 [ "$lowest" -ge 1024 ] || t_fail "refused fd $lowest, which is below FD_SETSIZE"
 
 t_stop "$T_PID" || t_fail "echo-select exited $? on SIGTERM"
