@@ -96,7 +96,7 @@ all: deps-check $(PROGS) $(VIEWER) $(UNITS) $(ITESTS)
 
 # Per-program libraries.
 $(BIN)/echo-uring: LDLIBS += $(URING_LIBS)
-$(BUILD)/labs/09-io-uring/%.o: CFLAGS += $(URING_CFLAGS)
+$(BUILD)/labs/09-io-uring/%.o $(BUILD)/common/uring.o: CFLAGS += $(URING_CFLAGS)
 $(BIN)/iolab-view: LDLIBS += $(CURSES_LIBS)
 $(BUILD)/viewer/%.o: CFLAGS += $(CURSES_CFLAGS)
 $(UNITS): LDLIBS += $(CMOCKA_LIBS)

@@ -371,6 +371,35 @@ bool conn_set_interest(struct conn *c, uint32_t mask)
 	return true;
 }
 
+void conn_list_push(struct conn_list *l, struct conn *c)
+{
+	if (c->on_list)
+		return;
+	c->on_list = true;
+	c->next = NULL;
+	if (l->tail)
+		l->tail->next = c;
+	else
+		l->head = c;
+	l->tail = c;
+	l->len++;
+}
+
+struct conn *conn_list_pop(struct conn_list *l)
+{
+	struct conn *c = l->head;
+
+	if (!c)
+		return NULL;
+	l->head = c->next;
+	if (!l->head)
+		l->tail = NULL;
+	c->next = NULL;
+	c->on_list = false;
+	l->len--;
+	return c;
+}
+
 int conn_table_put(struct conn_table *t, struct conn *c)
 {
 	if ((size_t)c->fd >= t->n) {

@@ -80,3 +80,14 @@ uint32_t mask_from_band(long band)
 	/* si_band carries POLL_* style bits (POLLIN|POLLRDNORM...), the same values poll uses. */
 	return mask_from_poll((short)band) | ((uint32_t)band & (EPOLLRDNORM | EPOLLRDBAND | EPOLLWRNORM | EPOLLWRBAND | EPOLLMSG));
 }
+
+uint32_t mask_from_result(bool is_send, long res)
+{
+	uint32_t m = is_send ? EPOLLOUT : EPOLLIN;
+
+	if (res < 0)
+		m |= EPOLLERR;
+	else if (res == 0 && !is_send)
+		m |= EPOLLRDHUP;          /* a recv of 0: the peer half-closed */
+	return m;
+}

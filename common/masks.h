@@ -8,6 +8,7 @@
 #ifndef IOLAB_MASKS_H
 #define IOLAB_MASKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,5 +33,9 @@ uint32_t mask_from_poll(short revents);
 uint32_t mask_from_select(int rd, int wr, int ex);
 /* SIGIO si_band (POLL_* bits, as poll's) -> epoll bits. */
 uint32_t mask_from_band(long band);
+
+/* A completion's result as a readiness mask: a recv/accept (or a send) that returned res:
+ * EPOLLIN (EPOLLOUT), | EPOLLERR when res < 0, | EPOLLRDHUP for a recv of 0 (EOF). */
+uint32_t mask_from_result(bool is_send, long res);
 
 #endif

@@ -253,6 +253,14 @@ uint32_t conn_wanted(const struct conn *c);
 /* Record what the model now waits for on c (telemetry, event log).  true: it changed. */
 bool    conn_set_interest(struct conn *c, uint32_t mask);
 
+/* A FIFO of connections linked through c->next (a ready list); each on one at most once. */
+struct conn_list {
+	struct conn *head, *tail;
+	size_t       len;
+};
+void         conn_list_push(struct conn_list *l, struct conn *c);  /* no-op if already on it */
+struct conn *conn_list_pop(struct conn_list *l);                   /* NULL when empty */
+
 int          conn_table_put(struct conn_table *t, struct conn *c);
 struct conn *conn_table_get(const struct conn_table *t, int fd);
 void         conn_table_del(struct conn_table *t, int fd);

@@ -13,8 +13,6 @@
  *                 message.
  * The waiting calls (TM_WAIT_CALLS) here are accept() and read() themselves.
  *
- * Usage:   echo-blocking [--iterative] [-p PORT] [-b ADDR] [-f len32|line|raw] ...
- * Needs:   nothing special.
  * Try:     bin/echo-blocking --iterative -f line -p 7000
  *          then nc 127.0.0.1 7000 in two terminals: type in both, see who is echoed
  * Lesson:  LESSONS.md §1

@@ -17,8 +17,6 @@
  * Counters: spins = turns of the loop; empty_wakeups = turns that found nothing;
  * wait_calls = naps taken (0 without --sleep-us); scanned = descriptors tried.
  *
- * Usage:   echo-nonblocking [-p PORT] [-b ADDR] [-f len32|line|raw] [--sleep-us N] [--high-water BYTES]
- * Needs:   nothing special.
  * Try:     bin/echo-nonblocking -f line -p 7000 &  top -p $!        100% CPU, no client at all
  *          bin/echo-nonblocking -f line -p 7000 --sleep-us 1000      ~0% CPU; nc 127.0.0.1 7000
  * Lesson:  LESSONS.md §2

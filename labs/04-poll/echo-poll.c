@@ -1,21 +1,16 @@
 /*
  * echo-poll.c — lab 4: one thread, poll().
  *
- * What it shows: poll() fixes two of select()'s problems.  The interest list is
- * an array of struct pollfd {fd, events, revents}: the kernel writes its answer
- * into revents and leaves events alone, so the array is kept from turn to turn
- * instead of rebuilt; and there is no FD_SETSIZE, any descriptor number works.
- * It keeps the third: the answer is a count, so every entry's revents must be
- * looked at after each wakeup (the `scanned` counter), and the kernel looked at
- * every socket too.  With 1000 idle connections and one busy one, each message
- * costs a walk over 1001 entries, twice.  epoll (labs 5 and 6) keeps the interest
- * list in the kernel and hands back only the ready ones.
+ * What it shows: poll() fixes two of select()'s problems.  The interest list is an
+ * array of struct pollfd {fd, events, revents}: the kernel writes its answer into
+ * revents and leaves events alone, so the array is kept from turn to turn, not
+ * built again; and there is no FD_SETSIZE, any descriptor works.  It keeps the
+ * third: the answer is a count, so every entry's revents is looked at after each
+ * wakeup (the `scanned` counter), and the kernel looked at every socket too.  With
+ * 1000 idle connections and one busy one, each message costs two walks over 1000
+ * entries.  epoll (labs 5, 6) keeps the interest list in the kernel instead.
+ * POLLHUP and POLLERR come even when not asked for; the read says which it was.
  *
- * A closed connection leaves a hole (fd = -1, which poll() skips); the array is
- * compacted after the scan, never during it, so no entry is skipped or seen twice.
- *
- * Usage:   echo-poll [-p PORT] [-b ADDR] [-f len32|line|raw] [--high-water BYTES]
- * Needs:   nothing special.
  * Try:     bin/echo-poll -f line -p 7000      then in two terminals: nc 127.0.0.1 7000
  *          bin/iolab-load -p 7000 -c 1000      while bin/iolab-view shows scanned per wakeup
  * Lesson:  LESSONS.md §4
@@ -42,73 +37,55 @@ static const struct model MODEL = {
 	.summary = "poll(): one thread, a pollfd array kept from turn to turn, scanned after every wakeup",
 	.lesson = 4,
 	.options = OPTIONS,
-	.bugs = NULL,
 };
 
-/* The interest list: pfds[0] is the listener, then one entry per connection. */
+/* The interest list, kept: pfds[fd] is descriptor fd's entry; fd = -1 where none (poll() skips it). */
 static struct pollfd *pfds;
-static nfds_t npfds, pfds_cap;
+static nfds_t npfds, cap;    /* entries in use (highest fd + 1), entries allocated */
 
-/* epoll bits -> poll events (the same values on Linux, spelled out). */
-static short poll_events(uint32_t interest)
+static void watch(int fd, uint32_t interest)
 {
-	return (short)((interest & EPOLLIN ? POLLIN : 0) | (interest & EPOLLOUT ? POLLOUT : 0));
-}
-
-static int add_pollfd(int fd, uint32_t interest)
-{
-	if (npfds == pfds_cap) {
-		nfds_t cap = pfds_cap ? pfds_cap * 2 : 64;
-		struct pollfd *p = realloc(pfds, cap * sizeof(*p));
+	if ((nfds_t)fd >= cap) {
+		nfds_t n = (nfds_t)fd * 2 + 64;
+		struct pollfd *p = realloc(pfds, n * sizeof(*p));
 
 		if (!p)
-			return -1;
+			die("realloc");
+		for (nfds_t i = cap; i < n; i++)
+			p[i] = (struct pollfd){ .fd = -1 };
 		pfds = p;
-		pfds_cap = cap;
+		cap = n;
 	}
-	pfds[npfds++] = (struct pollfd){ .fd = fd, .events = poll_events(interest), .revents = 0 };
-	return 0;
+	if ((nfds_t)fd >= npfds)
+		npfds = (nfds_t)fd + 1;
+	/* epoll bits -> poll events: the same values on Linux, spelled out. */
+	pfds[fd] = (struct pollfd){ .fd = fd, .events = (short)((interest & EPOLLIN ? POLLIN : 0) |
+								 (interest & EPOLLOUT ? POLLOUT : 0)) };
 }
 
-/* Squeeze out the holes closed connections left, keeping the order. */
-static void compact(void)
-{
-	nfds_t j = 0;
-
-	for (nfds_t i = 0; i < npfds; i++)
-		if (pfds[i].fd >= 0)
-			pfds[j++] = pfds[i];
-	npfds = j;
-}
-
-/* Accept everyone waiting; each gets an entry at the end of the array, for POLLIN. */
+/* Accept everyone waiting: each gets its entry, for POLLIN. */
 static void accept_clients(void)
 {
 	struct conn *c;
 
 	while ((c = conn_accept(&srv, SOCK_NONBLOCK))) {
-		if (add_pollfd(c->fd, EPOLLIN) < 0) {
-			conn_close(c, ENOMEM);
-			continue;
-		}
+		watch(c->fd, EPOLLIN);
 		conn_set_interest(c, EPOLLIN);
 	}
-	/* Backlog empty (or out of descriptors): poll() reports the listener again when needed. */
+	/* The backlog is empty (or we are out of descriptors): the listener will be reported again. */
 }
 
 int main(int argc, char **argv)
 {
 	struct conn *c;
-	nfds_t nscan;
-	int n;
+	short ready;
+	int n, fd;
 
 	server_start(&srv, &MODEL, argc, argv);
-
-	if (add_pollfd(srv.lfd, EPOLLIN) < 0)
-		die("realloc");
+	watch(srv.lfd, EPOLLIN);
 
 	while (!server_stop) {
-		/* The whole interest list goes in with every call: the kernel looks at every entry. */
+		/* The whole array goes in with every call: the kernel looks at every entry. */
 		n = ppoll(pfds, npfds, NULL, &srv.waitmask);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -116,37 +93,37 @@ int main(int argc, char **argv)
 			die("poll");
 		}
 		turn_begin(n);
-		/* The answer is a count: find who is ready by looking at every entry.
-		 * accept_clients() appends; the new entries have no answer yet, so stop at nscan. */
-		nscan = npfds;
-		tm_add(TM_SCANNED, (uint64_t)nscan);
+		/* The answer is a count: find who is ready by looking at every entry. */
+		tm_add(TM_SCANNED, (uint64_t)npfds);
 		/* Pass 1: everything in this answer became ready now (the wait clock starts). */
-		for (nfds_t i = 0; i < nscan; i++)
-			if (pfds[i].revents)
+		for (nfds_t i = 0; i < npfds; i++)
+			if (pfds[i].fd >= 0 && pfds[i].revents)
 				turn_ready(pfds[i].fd, mask_from_poll(pfds[i].revents));
-		/* Pass 2: serve them in order; the last one waited for all the others. */
-		for (nfds_t i = 0; i < nscan; i++) {
-			if (!pfds[i].revents)
+		/* Pass 2: serve them in order; the last one waited for all the others.
+		 * accept_clients() may move the array (realloc): index it, keep no pointer;
+		 * the entries it adds have revents 0, so they are not served before they speak. */
+		for (nfds_t i = 0; i < npfds; i++) {
+			if (pfds[i].fd < 0 || !pfds[i].revents)
 				continue;
-			if (pfds[i].fd == srv.lfd) {
-				accept_clients();     /* may realloc pfds: index it, never keep a pointer */
+			fd = pfds[i].fd;
+			ready = pfds[i].revents;
+			if (fd == srv.lfd) {
+				accept_clients();
 				continue;
 			}
-			c = conn_table_get(&srv.conns, pfds[i].fd);
-			if (!c)
+			if (!(c = conn_table_get(&srv.conns, fd)))
 				continue;
-			/* One read per report (POLLHUP/POLLERR come even unasked: the read says which);
-			 * what we leave behind, poll() reports again next turn. */
-			if (conn_serve(c, pfds[i].revents & (POLLIN | POLLHUP | POLLERR))) {
-				/* Nothing to tell the kernel: the entry's events field is the interest list. */
+			/* One read per report; what we leave behind, poll() reports again next turn.
+			 * The reply is written at once; POLLOUT is only for what did not fit. */
+			if (conn_serve(c, ready & (POLLIN | POLLHUP | POLLERR))) {
 				conn_set_interest(c, conn_wanted(c));
-				pfds[i].events = poll_events(c->interest);
+				watch(fd, c->interest);   /* no system call: the entry is the interest */
 			} else {
-				pfds[i].fd = -1;      /* closed: poll() skips negative fds; compact() removes it */
+				pfds[fd].fd = -1;         /* closed: poll() skips it from now on */
 			}
 		}
-		/* Removing entries inside the loop would shift unvisited ones under i: do it now. */
-		compact();
+		while (npfds > 0 && pfds[npfds - 1].fd < 0)
+			npfds--;                      /* closed at the end: the array gets shorter */
 		turn_end();
 	}
 

@@ -1,23 +1,18 @@
 /*
  * echo-epoll-lt.c — lab 5: one thread, level-triggered epoll.
  *
- * What it shows: one thread waits in epoll_wait() for every socket at once.
+ * What it shows: the interest list moves into the kernel.  Each socket is
+ * registered once (epoll_ctl), and epoll_wait() hands back only the ready ones:
+ * no sets to build, nothing to scan, whatever the number of idle connections.
  * Level-triggered means "tell me again": as long as a socket still has unread
  * bytes (or room to write) every epoll_wait() reports it, so reading once per
- * event is enough — what we leave behind is reported on the next turn.
+ * event is enough.  The price: a system call whenever the interest changes.
  *
- * Writing follows redis's sendReplyToClient pattern (seed 000): write the echo
- * directly; only if the socket takes less than everything, register EPOLLOUT,
- * and drop it again as soon as the output drains.  A socket is writable almost
- * all the time, so an EPOLLOUT left registered wakes us for nothing on every
- * turn (see --bug=lt-always-pollout and the empty-wakeup counter).
+ * Writing: write the echo at once; only what the socket does not take waits for
+ * EPOLLOUT, dropped again as soon as the output drains.  A socket is writable
+ * almost all the time, so an EPOLLOUT left registered wakes us for nothing on
+ * every turn (see --bug=lt-always-pollout and the empty_wakeups counter).
  *
- * A peer that sends but never reads: its echo piles up.  Past --high-water
- * bytes queued we stop reading it (drop EPOLLIN) until it drains to half the
- * mark, so the server's memory stays bounded whatever the peer does.
- *
- * Usage:   echo-epoll-lt [-p PORT] [-b ADDR] [-f len32|line|raw] [--high-water BYTES] [--bug NAME]
- * Needs:   Linux (epoll); nothing special.
  * Try:     bin/echo-epoll-lt -f line -p 7000      then in two terminals: nc 127.0.0.1 7000
  *          bin/iolab-load -p 7000 -c 50           while bin/iolab-view shows it
  * Lesson:  LESSONS.md §5
@@ -31,17 +26,16 @@
 #define MAX_EVENTS 256   /* most events one epoll_wait() returns; the rest wait for the next call */
 
 static struct server srv;
-static int epfd;
+
+static const struct model_option OPTIONS[] = {
+	OPTION_HIGH_WATER(&srv),
+	OPTIONS_END,
+};
 
 static const struct bug BUGS[] = {
 	{ "lt-always-pollout", "leave EPOLLOUT registered: every wakeup reports writable, nothing to do" },
 	{ "no-sigpipe", "keep SIGPIPE's default action: writing to a reset peer kills the server" },
 	{ NULL, NULL },
-};
-
-static const struct model_option OPTIONS[] = {
-	OPTION_HIGH_WATER(&srv),
-	OPTIONS_END,
 };
 
 static const struct model MODEL = {
@@ -54,55 +48,43 @@ static const struct model MODEL = {
 	.bugs = BUGS,
 };
 
-/* Tell the kernel what this connection waits for now, if that changed. */
-static void update_interest(struct conn *c)
-{
-	uint32_t want = conn_wanted(c);   /* EPOLLIN unless paused; EPOLLOUT only while output waits */
-	struct epoll_event ev;
+/* The interest list is in the kernel: add, change and remove entries with epoll_ctl(). */
+static int epfd;
 
-	if (server_bug(&srv, "lt-always-pollout"))
-		want |= EPOLLOUT;     /* BUG lab 5: never dropped, so every turn reports "writable" */
-	if (want == c->interest)
-		return;               /* no system call when nothing changed */
-	/* events = 0 is allowed: the kernel still reports EPOLLERR and EPOLLHUP. */
-	ev = (struct epoll_event){ .events = want, .data.fd = c->fd };
-	if (epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
-		die("epoll_ctl(EPOLL_CTL_MOD)");
-	conn_set_interest(c, want);
+static void watch(int op, int fd, uint32_t interest)
+{
+	struct epoll_event ev = { .events = interest, .data.fd = fd };   /* all 64 data bits set */
+
+	if (epoll_ctl(epfd, op, fd, &ev) < 0)
+		die(op == EPOLL_CTL_ADD ? "epoll_ctl(EPOLL_CTL_ADD)" : "epoll_ctl(EPOLL_CTL_MOD)");
 }
 
-/* Accept everyone waiting; register each socket once, for EPOLLIN. */
+/* Accept everyone waiting: each is registered once, for EPOLLIN. */
 static void accept_clients(void)
 {
-	struct epoll_event ev;
 	struct conn *c;
 
 	while ((c = conn_accept(&srv, SOCK_NONBLOCK))) {
-		ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = c->fd };
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
-			die("epoll_ctl(EPOLL_CTL_ADD)");
+		watch(EPOLL_CTL_ADD, c->fd, EPOLLIN);
 		conn_set_interest(c, EPOLLIN);
 	}
-	/* Backlog empty (or out of descriptors): level-triggered, the listener reports again. */
+	/* The backlog is empty (or we are out of descriptors): the listener will be reported again. */
 }
 
 int main(int argc, char **argv)
 {
-	struct epoll_event events[MAX_EVENTS], ev;
+	struct epoll_event events[MAX_EVENTS];
 	struct conn *c;
-	int n;
+	uint32_t want;
+	int n, fd;
 
 	server_start(&srv, &MODEL, argc, argv);
-
-	epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (epfd < 0)
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		die("epoll_create1");
-	ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = srv.lfd };  /* all 64 data bits set */
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, srv.lfd, &ev) < 0)
-		die("epoll_ctl(listener)");
+	watch(EPOLL_CTL_ADD, srv.lfd, EPOLLIN);
 
 	while (!server_stop) {
-		/* The kernel keeps the interest list: we pass only room for the answer. */
+		/* Only room for the answer goes in: the kernel keeps the interest list. */
 		n = epoll_pwait(epfd, events, MAX_EVENTS, -1, &srv.waitmask);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -110,24 +92,29 @@ int main(int argc, char **argv)
 			die("epoll_wait");
 		}
 		turn_begin(n);
-		/* Pass 1: everything in this batch became ready now (the wait clock starts). */
+		/* The answer is a list of the ready ones: nothing to scan. */
+		/* Pass 1: everything in this answer became ready now (the wait clock starts). */
 		for (int i = 0; i < n; i++)
 			turn_ready(events[i].data.fd, events[i].events);
 		/* Pass 2: serve them in order; the last one waited for all the others. */
 		for (int i = 0; i < n; i++) {
-			if (events[i].data.fd == srv.lfd) {
+			fd = events[i].data.fd;
+			if (fd == srv.lfd) {
 				accept_clients();
 				continue;
 			}
-			c = conn_table_get(&srv.conns, events[i].data.fd);
-			if (!c)
+			if (!(c = conn_table_get(&srv.conns, fd)))
 				continue;
-			/* One read per report: what we leave behind, LT reports again next turn.
-			 * EPOLLHUP/EPOLLERR: the read says what happened (0 = EOF, -1 = the error).
-			 * The reply is written at once; EPOLLOUT is only for what the socket would not take.
-			 * A closed socket leaves the epoll set by itself (no dup()s of it exist). */
-			if (conn_serve(c, events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-				update_interest(c);
+			/* One read per report; what we leave behind, epoll reports again next turn.
+			 * The reply is written at once; EPOLLOUT is only for what did not fit. */
+			if (!conn_serve(c, events[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+				continue;     /* closed: close() took it out of the epoll set (no dup()s exist) */
+			want = conn_wanted(c);
+			if (server_bug(&srv, "lt-always-pollout"))
+				want |= EPOLLOUT;     /* BUG lab 5: never dropped: every turn reports "writable" */
+			if (want != c->interest)  /* a system call only when the interest changes */
+				watch(EPOLL_CTL_MOD, fd, want);  /* 0 is allowed: ERR and HUP still come */
+			conn_set_interest(c, want);
 		}
 		turn_end();
 	}

@@ -21,7 +21,6 @@
  * A peer that sends but never reads: past --high-water bytes queued we stop
  * reading it; the POLL_OUT signal that comes when its socket drains brings us back.
  *
- * Usage:   echo-sigio [-p PORT] [-b ADDR] [-f len32|line|raw] [--high-water BYTES]
  * Needs:   Linux (F_SETSIG and si_fd are Linux-specific); nothing else special.
  * Try:     bin/echo-sigio -f line -p 7000      then in two terminals: nc 127.0.0.1 7000
  *          prlimit --sigpending=N bin/echo-sigio -p 7000   and   bin/iolab-load -p 7000 -c 50

@@ -32,7 +32,6 @@
  * ask too much: we halve and try again, and log what we got.  Connections beyond
  * it are refused (counted in `refused`).
  *
- * Usage:   echo-aio [-p PORT] [-b ADDR] [-f len32|line|raw] [--high-water BYTES] [--pread]
  * Needs:   Linux 4.18+ for IOCB_CMD_POLL; fs.aio-max-nr headroom (see above).
  * Try:     bin/echo-aio -f line -p 7000       then in two terminals: nc 127.0.0.1 7000
  *          bin/echo-aio --pread -f line -p 7000   connect one nc and type nothing:

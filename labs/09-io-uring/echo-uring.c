@@ -2,20 +2,14 @@
  * echo-uring.c — lab 9: a Proactor on io_uring (liburing).
  *
  * What it shows: we never ask "is this socket ready?".  We ask the kernel to *do*
- * the work — accept, recv, send — by putting submission entries (SQEs) in a
- * ring shared with it, and we react to what it reports done: completion entries
- * (CQEs) carrying the result, as a read() or write() would have returned it.  One
- * io_uring_enter() both submits everything queued in a turn and waits for the
- * next completion.  Completions drive each connection:
- *
- *   accept done  -> a new connection: arm its receive
- *   recv done    -> cut frames from the bytes, queue the echo, send it
- *   send done    -> drop what was sent; a short send is resubmitted for the rest
- *
- * No EAGAIN anywhere: when a socket has nothing to give, the kernel parks the
- * recv and finishes it later.  The price is ownership: a buffer handed to the
- * kernel with a recv or send is the kernel's until the completion comes back, and
- * a connection outlives its close until nothing of it is in flight.
+ * the work -- accept, recv, send -- with submission entries (SQEs) in a ring shared
+ * with it, and react to what it reports done: completion entries (CQEs) carrying
+ * the result a read() or write() would have returned.  One io_uring_enter() both
+ * submits a turn's work and waits for the next completion.  No EAGAIN anywhere: a
+ * recv with nothing to take is parked by the kernel and finished later.  The price
+ * is ownership: a buffer handed over with a recv or send is the kernel's until its
+ * completion comes back, and a connection outlives its close until nothing of it is
+ * in flight.
  *
  * What makes it cheap, one named step each (LESSONS.md §9 measures each one):
  *   1. Ring flags: SINGLE_ISSUER + DEFER_TASKRUN (6.1+): completions are posted when
@@ -33,24 +27,20 @@
  *      what arrives meanwhile queues in a fresh one.
  * Each step falls back by itself where the kernel lacks it, and says so at start-up.
  *
- * Usage:   echo-uring [-p PORT] [-b ADDR] [-f len32|line|raw] [--high-water BYTES]
- *                     [--no-bufring] [--oneshot] [--plain-ring]
- * Needs:   Linux 5.6+ (see the steps above for the rest); liburing 2.3 (Debian 12).
- *          io_uring can be switched off (sysctl kernel.io_uring_disabled, a container's
- *          seccomp profile): then this program exits with status 3 and says why.
+ * Needs:   Linux 5.6+ (the steps above say which need more); liburing 2.3.  Where
+ *          io_uring is switched off this program exits with status 3 and says why.
  * Try:     bin/echo-uring -f line -p 7000      then in two terminals: nc 127.0.0.1 7000
  *          bin/iolab-load -p 7000 -c 50        and compare wait_calls with lab 5
  * Lesson:  LESSONS.md §9
  */
 #include <errno.h>
-#include <liburing.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 #include "common/server.h"
+#include "common/uring.h"
 
 #define QUEUE_DEPTH   1024          /* SQ entries; the CQ gets twice as many */
 #define MAX_CQES      256           /* most completions handled per turn */
@@ -107,27 +97,7 @@ struct uconn {
 static struct io_uring ring;
 static bool multishot_accept = true;   /* off after an EINVAL (kernel < 5.19) */
 static bool multishot_recv;            /* step 3: on when the buffer ring is */
-static struct io_uring_buf_ring *br;   /* provided-buffer ring, NULL when not in use */
-static char *bufs;                     /* its NBUFS buffers of RECV_SIZE bytes */
-
-/* A free SQE; if the submission queue is full, submit it first (one extra io_uring_enter). */
-static struct io_uring_sqe *get_sqe(void)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
-	int r;
-
-	if (sqe)
-		return sqe;
-	r = io_uring_submit(&ring);
-	if (r < 0) {
-		errno = -r;
-		die("io_uring_submit");
-	}
-	tm_add(TM_SUBMITS, (uint64_t)r);
-	if (!(sqe = io_uring_get_sqe(&ring)))
-		die("io_uring_get_sqe");
-	return sqe;
-}
+static struct uring_bufs bufs;         /* step 3: provided buffers; bufs.br NULL when not in use */
 
 /* Interest, for a Proactor: what is outstanding (recv -> EPOLLIN, send -> EPOLLOUT). */
 static void update_interest(struct conn *c)
@@ -139,7 +109,7 @@ static void update_interest(struct conn *c)
 
 static void submit_accept(void)
 {
-	struct io_uring_sqe *sqe = get_sqe();
+	struct io_uring_sqe *sqe = uring_sqe(&ring);
 
 	/* No address wanted: the new connection asks getpeername() for the peer's port. */
 	if (multishot_accept)
@@ -152,10 +122,10 @@ static void submit_accept(void)
 static void submit_recv(struct conn *c)
 {
 	struct uconn *u = c->model_data;
-	struct io_uring_sqe *sqe = get_sqe();
+	struct io_uring_sqe *sqe = uring_sqe(&ring);
 	size_t len = c->opt->read_chunk && c->opt->read_chunk < RECV_SIZE ? c->opt->read_chunk : RECV_SIZE;
 
-	if (!br) {
+	if (!bufs.br) {
 		io_uring_prep_recv(sqe, c->fd, u->rbuf, len, 0);
 	} else {
 		/* No buffer named: the kernel picks one from group BGID when bytes arrive.
@@ -172,21 +142,13 @@ static void submit_recv(struct conn *c)
 	tm_add(TM_READ_CALLS, 1);
 }
 
-/* Give a ring buffer back to the kernel once its bytes are copied out. */
-static void recycle_buffer(unsigned bid)
-{
-	io_uring_buf_ring_add(br, bufs + (size_t)bid * RECV_SIZE, RECV_SIZE, (unsigned short)bid,
-			      io_uring_buf_ring_mask(NBUFS), 0);
-	io_uring_buf_ring_advance(br, 1);
-}
-
 /*
  * Cancel by key.  It cannot hit a newer connection that got the same fd: the fd is
  * closed only after every completion of this one came back.
  */
 static void cancel(int fd, enum op op)
 {
-	struct io_uring_sqe *sqe = get_sqe();
+	struct io_uring_sqe *sqe = uring_sqe(&ring);
 
 	io_uring_prep_cancel64(sqe, KEY(fd, op), 0);
 	io_uring_sqe_set_data64(sqe, KEY(fd, OP_CANCEL));
@@ -240,7 +202,7 @@ static void flush_output(struct conn *c)
 		c->out = tmp;
 	}
 	/* Else a short send left the rest in `sending`: resubmit that. */
-	sqe = get_sqe();
+	sqe = uring_sqe(&ring);
 	io_uring_prep_send(sqe, c->fd, buf_peek(&u->sending), buf_len(&u->sending), 0);
 	io_uring_sqe_set_data64(sqe, KEY(c->fd, OP_SEND));
 	u->send_pending = true;
@@ -275,7 +237,7 @@ static void new_conn(int fd)
 	struct conn *c = conn_new(fd, net_peer_port(fd), &srv.opt);
 	struct uconn *u = calloc(1, sizeof(*u));
 
-	if (!c || !u || conn_table_put(&srv.conns, c) < 0 || (!br && !(u->rbuf = malloc(RECV_SIZE)))) {
+	if (!c || !u || conn_table_put(&srv.conns, c) < 0 || (!bufs.br && !(u->rbuf = malloc(RECV_SIZE)))) {
 		iolog("fd %d: out of memory, closing", fd);
 		free(u);
 		if (c)
@@ -322,7 +284,7 @@ static void recv_done(struct conn *c, const struct io_uring_cqe *cqe)
 {
 	struct uconn *u = c->model_data;
 	unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
-	const char *data = cqe->flags & IORING_CQE_F_BUFFER ? bufs + (size_t)bid * RECV_SIZE : u->rbuf;
+	const char *data = cqe->flags & IORING_CQE_F_BUFFER ? uring_buf(&bufs, bid) : u->rbuf;
 	int res = cqe->res;
 
 	/* F_MORE: the multishot recv stays armed and will complete again. */
@@ -332,7 +294,7 @@ static void recv_done(struct conn *c, const struct io_uring_cqe *cqe)
 	if (!u->closing && res > 0 && conn_take(c, data, (size_t)res) < 0)
 		res = -EPROTO;
 	if (cqe->flags & IORING_CQE_F_BUFFER)
-		recycle_buffer(bid);  /* copied out: the kernel may fill it again */
+		uring_bufs_recycle(&bufs, bid);  /* copied out: the kernel may fill it again */
 	if (u->closing) {
 		close_conn(c, u->reason);
 		return;
@@ -377,107 +339,28 @@ static void send_done(struct conn *c, const struct io_uring_cqe *cqe)
 	serve(c);
 }
 
-/* What a completion says, in epoll bits: recv -> EPOLLIN, send -> EPOLLOUT; EPOLLERR on an error. */
-static uint32_t completion_mask(const struct io_uring_cqe *cqe)
-{
-	uint32_t m = KEY_OP(cqe->user_data) == OP_SEND ? EPOLLOUT : EPOLLIN;
-
-	if (cqe->res < 0)
-		m |= EPOLLERR;
-	else if (cqe->res == 0 && KEY_OP(cqe->user_data) == OP_RECV)
-		m |= EPOLLRDHUP;          /* a recv of 0: the peer half-closed */
-	return m;
-}
-
-/* Step 3: one ring of NBUFS buffers that every recv draws from (kernel 5.19+). */
-static void setup_bufring(void)
-{
-	struct io_uring_buf_reg reg = { .ring_entries = NBUFS, .bgid = BGID };
-	void *mem;
-	int r;
-
-	if (no_bufring) {
-		iolog("--no-bufring: plain recv into a %d-byte buffer per connection", RECV_SIZE);
-		return;
-	}
-	/* The ring of buffer descriptors is ours, page-aligned, registered with the kernel. */
-	if (posix_memalign(&mem, (size_t)sysconf(_SC_PAGESIZE), NBUFS * sizeof(struct io_uring_buf)))
-		die("posix_memalign");
-	reg.ring_addr = (uint64_t)(uintptr_t)mem;
-	if ((r = io_uring_register_buf_ring(&ring, &reg, 0)) < 0) {
-		iolog("no provided-buffer ring here (%s; needs kernel 5.19+): a buffer per connection",
-		      strerror(-r));
-		free(mem);
-		return;
-	}
-	br = mem;
-	io_uring_buf_ring_init(br);
-	if (!(bufs = malloc((size_t)NBUFS * RECV_SIZE)))
-		die("malloc");
-	for (unsigned i = 0; i < NBUFS; i++)
-		io_uring_buf_ring_add(br, bufs + (size_t)i * RECV_SIZE, RECV_SIZE, (unsigned short)i,
-				      io_uring_buf_ring_mask(NBUFS), (int)i);
-	io_uring_buf_ring_advance(br, NBUFS);
-	multishot_recv = !oneshot;
-	if (!server_quiet)
-		iolog("provided buffers: a ring of %d x %d bytes shared by all connections; %s recv",
-		      NBUFS, RECV_SIZE, multishot_recv ? "multishot" : "one-shot");
-}
-
-/* Step 1: the ring, with the cheapest completion delivery this kernel offers. */
-static int setup_ring(void)
-{
-	static const struct { unsigned flags; const char *what; } tries[] = {
-		{ IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, "SINGLE_ISSUER|DEFER_TASKRUN" },
-		{ IORING_SETUP_COOP_TASKRUN, "COOP_TASKRUN" },
-		{ 0, "no set-up flags" },
-	};
-	struct io_uring_params p;
-	int r = -EINVAL;
-
-	for (size_t i = plain_ring ? 2 : 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
-		memset(&p, 0, sizeof(p));
-		p.flags = tries[i].flags;
-		r = io_uring_queue_init_params(QUEUE_DEPTH, &ring, &p);
-		if (r != -EINVAL)   /* EINVAL: this kernel does not know these flags, try the next */
-			break;
-		iolog("ring flags %s not supported here: trying the next", tries[i].what);
-	}
-	if (r == 0 && !server_quiet)
-		iolog("ring set up with %s", p.flags ? (p.flags & IORING_SETUP_DEFER_TASKRUN ?
-		      "SINGLE_ISSUER|DEFER_TASKRUN" : "COOP_TASKRUN") : "no set-up flags");
-	return r;
-}
-
-/* io_uring_setup failed: say why it probably did, and exit EXIT_NO_URING. */
-static void no_uring(int err)
-{
-	fprintf(stderr, "%s: io_uring_setup: %s\n", MODEL.program, strerror(err));
-	if (err == EPERM || err == EACCES)
-		fprintf(stderr, "%s: io_uring is switched off for this process.  Likely causes:\n"
-			"  - sysctl kernel.io_uring_disabled is 2 (or 1 and you are not in kernel.io_uring_group);\n"
-			"    fix: sysctl -w kernel.io_uring_disabled=0\n"
-			"  - a container's seccomp profile blocks io_uring_setup (Docker's default does);\n"
-			"    fix: run the container with a profile that allows io_uring_setup/enter/register\n",
-			MODEL.program);
-	else if (err == ENOSYS)
-		fprintf(stderr, "%s: no io_uring here: a kernel older than 5.1 or built without CONFIG_IO_URING,\n"
-			"  or a seccomp profile that answers ENOSYS for io_uring_setup\n", MODEL.program);
-	else if (err == ENOMEM)
-		fprintf(stderr, "%s: out of locked memory for the rings (kernels before 5.12 count them\n"
-			"  against RLIMIT_MEMLOCK: try ulimit -l unlimited)\n", MODEL.program);
-	exit(EXIT_NO_URING);
-}
-
 /* The ring first, so that "listening on" means the server works. */
 static void setup(struct server *s)
 {
-	int r = setup_ring();
+	const char *flags;
+	int r;
 
-	(void)s;
-	if (r < 0)
-		no_uring(-r);
-	setup_bufring();
+	/* Step 1: the cheapest completion delivery this kernel offers (EINVAL: try the next). */
+	if ((r = uring_setup(&ring, QUEUE_DEPTH, plain_ring, &flags)) < 0) {
+		uring_explain(s->model->program, -r);
+		exit(EXIT_NO_URING);
+	}
+	if (!server_quiet)
+		iolog("ring set up with %s", flags);
+	/* Step 3: one ring of buffers that every recv draws from, so an idle connection holds none. */
+	if (no_bufring)
+		iolog("--no-bufring: plain recv into a %d-byte buffer per connection", RECV_SIZE);
+	else if ((r = uring_bufs_setup(&ring, &bufs, NBUFS, RECV_SIZE, BGID)) < 0)
+		iolog("no provided-buffer ring here (%s; needs 5.19+): a buffer per connection", strerror(-r));
+	multishot_recv = bufs.br && !oneshot;
+	if (bufs.br && !server_quiet)
+		iolog("provided buffers: a ring of %d x %d bytes shared by all connections; %s recv",
+		      NBUFS, RECV_SIZE, multishot_recv ? "multishot" : "one-shot");
 }
 
 int main(int argc, char **argv)
@@ -485,8 +368,8 @@ int main(int argc, char **argv)
 	struct io_uring_cqe *cqes[MAX_CQES], *cqe;
 	struct conn *c;
 	unsigned n, queued;
-	int r, fd;
-
+	uint32_t mask;
+	int r;
 
 	server_start(&srv, &MODEL, argc, argv);   /* calls setup() before "listening on" */
 	submit_accept();
@@ -507,10 +390,10 @@ int main(int argc, char **argv)
 		/* Pass 1: log every completion with its result; the wait clock starts. */
 		for (unsigned i = 0; i < n; i++) {
 			if (KEY_OP(cqes[i]->user_data) == OP_CANCEL)
-				continue;
-			fd = KEY_FD(cqes[i]->user_data);
-			tm_log(EV_COMPLETION, fd, completion_mask(cqes[i]), cqes[i]->res);
-			tm_conn_ready(fd, completion_mask(cqes[i]));
+				continue;     /* its target's own completion (-ECANCELED) is what counts */
+			mask = mask_from_result(KEY_OP(cqes[i]->user_data) == OP_SEND, cqes[i]->res);
+			tm_log(EV_COMPLETION, KEY_FD(cqes[i]->user_data), mask, cqes[i]->res);
+			tm_conn_ready(KEY_FD(cqes[i]->user_data), mask);
 		}
 		/* Pass 2: act on them in order; each queues its follow-up submissions. */
 		for (unsigned i = 0; i < n; i++) {
@@ -519,7 +402,7 @@ int main(int argc, char **argv)
 			case OP_ACCEPT: accept_done(cqes[i]); break;
 			case OP_RECV:   if (c) recv_done(c, cqes[i]); break;
 			case OP_SEND:   if (c) send_done(c, cqes[i]); break;
-			case OP_CANCEL: break;   /* its target's own completion (-ECANCELED) is what counts */
+			case OP_CANCEL: break;
 			}
 		}
 		io_uring_cq_advance(&ring, n);
@@ -537,8 +420,7 @@ int main(int argc, char **argv)
 		u->recv_armed = u->send_pending = false;
 		close_conn(c, CLOSE_STOPPING);
 	}
-	free(br);
-	free(bufs);
+	uring_bufs_free(&bufs);
 	server_finish(&srv);
 	return 0;
 }
