@@ -127,6 +127,11 @@ $(BIN)/tests/%: $(BUILD)/tests/integration/%.o $(LIB)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The viewer's unit test links the viewer's objects, all but the terminal ones.
+VIEW_TTY_OBJ := $(addprefix $(BUILD)/viewer/,main.o crt.o draw.o draw_server.o)
+$(BIN)/tests/test_view_sample: $(filter-out $(VIEW_TTY_OBJ),$(VIEW_OBJ))
+$(BIN)/tests/test_view_sample: LDLIBS += $(LIB)
+
 $(BIN)/iolab-view: $(VIEW_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -4,7 +4,8 @@
  * One object per snapshot, the same figures as the overview:
  *
  *   {"time":1700000000.123,"interval_s":1.000,"servers":[{"model":"epoll-lt","pid":4242,
- *    "port":40001,...,"msgs_s":1234.5,...,"counters":{"accepts":3,...}}],"notes":[...]}
+ *    "port":40001,...,"msgs_s":1234.5,...,"counters":{"accepts":3,...},
+ *    "counter_rates":{"accepts":0.5,...}}],"notes":[...]}
  *
  * Ratios without a denominator (no wakeups, no messages) are null, not 0.
  */
@@ -18,14 +19,6 @@
 
 #include "common/masks.h"
 #include "viewer/text.h"
-
-static volatile sig_atomic_t stop;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static void json_str(FILE *f, const char *s)
 {
@@ -123,14 +116,24 @@ static void print_seg(FILE *f, const struct sampler *s, const struct seg *g, boo
 	fputs(",\"waits_s\":", f);           json_num(f, r->waits_s);
 	fputs(",\"events_per_wakeup\":", f); json_num(f, r->ev_per_wake);
 	fputs(",\"empty_wakeups_pct\":", f); json_num(f, r->empty_pct);
+	fputs(",\"scanned_per_wakeup\":", f); json_num(f, r->scanned_per_wake);
+	fputs(",\"completions_per_wait\":", f); json_num(f, r->compl_per_wait);
+	fprintf(f, ",\"per_spin\":%s", r->per_spin ? "true" : "false");   /* wakeups are busy-loop turns */
 	fputs(",\"syscalls_per_msg\":", f);  json_num(f, r->sys_per_msg);
 	fputs(",\"cpu_pct\":", f);           json_num(f, r->cpu_pct);
 	fputs(",\"fairness\":", f);          json_num(f, r->fairness);
+	fprintf(f, ",\"max_wait_ms\":%.3f", (double)r->max_wait_ns / 1e6);
 	fprintf(f, ",\"starve_ms\":%.3f,\"starving\":%u,\"log_head\":%" PRIu64 ",\"log_dropped\":%" PRIu64,
 		(double)r->starve_ns / 1e6, r->starving, g->log_head, g->log_dropped);
 	fputs(",\"counters\":{", f);
 	for (int i = 0; i < TM_NCOUNTERS_USED; i++)
 		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", tm_counter_names[i], g->cnt[i]);
+	fputc('}', f);
+	fputs(",\"counter_rates\":{", f);    /* per second over the interval; null for a level */
+	for (int i = 0; i < TM_NCOUNTERS_USED; i++) {
+		fprintf(f, "%s\"%s\":", i ? "," : "", tm_counter_names[i]);
+		json_num(f, r->cnt_s[i]);
+	}
 	fputc('}', f);
 	if (g->kind == TM_KIND_PROBE)
 		print_probes(f, g);
@@ -168,12 +171,15 @@ void batch_print(FILE *f, const struct sampler *s, bool conns, uint64_t *notes_s
 	fflush(f);
 }
 
-/* Sleep until an absolute CLOCK_MONOTONIC time; false if a stop signal came. */
-static bool sleep_until(uint64_t t_ns)
+/*
+ * Sleep until an absolute CLOCK_MONOTONIC time; false if it is time to stop.
+ * The caller's quit handler has no SA_RESTART: a signal ends the sleep with EINTR.
+ */
+static bool sleep_until(uint64_t t_ns, bool (*stop)(void))
 {
 	struct timespec ts = { .tv_sec = (time_t)(t_ns / 1000000000u), .tv_nsec = (long)(t_ns % 1000000000u) };
 
-	while (!stop) {
+	while (!(stop && stop())) {
 		int rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 
 		if (rc == 0)
@@ -186,20 +192,13 @@ static bool sleep_until(uint64_t t_ns)
 
 int batch_run(struct sampler *s, const struct batch_opts *o)
 {
-	struct sigaction sa;
 	uint64_t next, notes_seen = 0;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;            /* Ctrl-C ends the run cleanly (exit 0) */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 
 	next = tm_now();
 	sampler_sample(s, next);            /* the "before" of the first interval */
 	for (long i = 0; o->count == 0 || i < o->count; i++) {
 		next += (uint64_t)o->interval_ms * 1000000u;
-		if (!sleep_until(next))
+		if (!sleep_until(next, o->stop))
 			break;
 		sampler_sample(s, tm_now());
 		batch_print(stdout, s, o->conns, &notes_seen);

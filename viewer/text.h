@@ -35,7 +35,9 @@ const char *errno_name(int e);
 char *event_detail(const struct tm_event *e, char *buf, size_t len);
 /* One line that explains an async-connect observation to a student. */
 const char *probe_explain(const struct tm_probe *p);
-/* strace -e trace=... expression for a model's waiting call (epoll_wait -> its variants). */
+/* strace -e trace=... for a model (by its waiting call): the wait and the calls that move bytes. */
 const char *strace_filter(const char *wait_call);
+/* The header's options string without those that belong to another model. */
+char *model_options(const char *model, const char *opts, char *buf, size_t len);
 
 #endif
