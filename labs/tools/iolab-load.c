@@ -85,8 +85,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fairness.h"
 #include "common/framing.h"
+#include "common/json.h"
 #include "common/net.h"
+#include "common/procstat.h"
 #include "common/telemetry.h"
 #include "labs/tools/load/hist.h"
 #include "labs/tools/load/payload.h"
@@ -1037,23 +1040,11 @@ static int64_t proc_cpu_ns(pid_t pid)
 {
 	clockid_t clk;
 	struct timespec ts;
+	struct proc_stat ps;
 
 	if (clock_getcpuclockid(pid, &clk) == 0 && clock_gettime(clk, &ts) == 0)
 		return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	const char *p = strrchr(buf, ')');   /* the command name may contain spaces */
-	unsigned long long ut, st;
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		return -1;
-	return (int64_t)((ut + st) * (1000000000.0 / (double)sysconf(_SC_CLK_TCK)));
+	return procstat_read(pid, &ps) ? procstat_cpu_ns(&ps) : -1;
 }
 
 static int64_t self_cpu_ns(void)
@@ -1067,19 +1058,11 @@ static int64_t self_cpu_ns(void)
 /* Alive and not a zombie (a dead child of the shell that has not been reaped). */
 static bool proc_alive(pid_t pid)
 {
-	char path[64], buf[512];
+	struct proc_stat ps;
 
 	if (kill(pid, 0) < 0 && errno == ESRCH)
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return true;                     /* no /proc: kill() said it exists */
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	const char *p = strrchr(buf, ')');
-	return !(p && (p[2] == 'Z' || p[2] == 'X'));
+	return !procstat_read(pid, &ps) || procstat_alive(&ps);   /* no /proc: kill() said it exists */
 }
 
 /* ------------------------------------------------------------- reporting */
@@ -1096,14 +1079,13 @@ struct result {
 
 static void fairness(struct result *r)
 {
-	double sum = 0, sum2 = 0, min = INFINITY, max = -1;
-	size_t n = 0;
+	struct jain j = { 0 };
+	double min = INFINITY, max = -1;
 
 	for (size_t i = 0; i < opt.conns; i++) {
 		double x = (double)conns[i].done;
-		sum += x;
-		sum2 += x * x;
-		n++;
+
+		jain_add(&j, x);
 		if (x < min) {
 			min = x;
 			r->min_conn = (uint32_t)i;
@@ -1113,13 +1095,13 @@ static void fairness(struct result *r)
 			r->max_conn = (uint32_t)i;
 		}
 	}
-	if (n == 0 || sum == 0) {
+	if (isnan(jain_index(&j))) {
 		r->jain = r->min_share = r->max_share = 0;
 		return;
 	}
-	r->jain = sum * sum / ((double)n * sum2);          /* 1 = perfectly even, 1/n = one takes all */
-	r->min_share = min / (sum / (double)n);            /* 1.0 = exactly its fair share */
-	r->max_share = max / (sum / (double)n);
+	r->jain = jain_index(&j);                /* 1 = perfectly even, 1/n = one takes all */
+	r->min_share = jain_share(&j, min);      /* 1.0 = exactly its fair share */
+	r->max_share = jain_share(&j, max);
 }
 
 static double us(uint64_t ns)
@@ -1134,20 +1116,6 @@ static void json_hist(const char *key, const struct hist *h)
 	       us(hist_quantile(h, 0.50)), us(hist_quantile(h, 0.90)), us(hist_quantile(h, 0.99)),
 	       us(hist_quantile(h, 0.999)), us(h->count ? h->max : 0), hist_mean(h) / 1000.0,
 	       h->count);
-}
-
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", (unsigned char)*s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
 }
 
 static bool result_ok(const struct result *r)
@@ -1174,7 +1142,7 @@ static void print_json(const struct result *r)
 	       result_ok(r) ? "true" : "false", mode_names[opt.mode], opt.conns, opt.idle,
 	       nworkers, framing_name(opt.framing), opt.size_max, opt.size_min, opt.size_max,
 	       opt.rate > 0 ? "open" : "closed", opt.depth, opt.rate);
-	json_string(opt.host);
+	json_string(stdout, opt.host);
 	printf(",\"port\":%u,\"duration_s\":%.3f,\"messages\":%" PRIu64 ",\"window_messages\":%"
 	       PRIu64 ",\"bytes\":%" PRIu64 ",\"msgs_per_s\":%.1f,\"mb_per_s\":%.3f",
 	       opt.port, r->duration_s, s->messages, s->window_msgs, s->bytes_rx,
@@ -1205,7 +1173,7 @@ static void print_json(const struct result *r)
 	}
 	if (r->error[0]) {
 		printf(",\"error\":");
-		json_string(r->error);
+		json_string(stdout, r->error);
 	}
 	printf("}\n");
 }
