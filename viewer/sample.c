@@ -17,8 +17,8 @@
  * file that shrinks under us is dropped before it is touched again (touching a
  * page past the end of a shrunk file is SIGBUS).
  *
- * Beside it: quarantine.c (segments not shown), evlog.c (the event ring),
- * cpu.c (/proc/PID/stat).
+ * Beside it: quarantine.c (segments not shown), evlog.c (the event ring);
+ * /proc/PID/stat is read by common/procstat.c.
  */
 #include "viewer/sample.h"
 
@@ -32,7 +32,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "viewer/cpu.h"
+#include "common/fairness.h"
+#include "common/procstat.h"
 #include "viewer/evlog.h"
 #include "viewer/quarantine.h"
 
@@ -190,7 +191,7 @@ static int seg_open(const char *path, struct seg **out, ino_t *ino)
 	g->ino = *ino;
 	g->kind = (int)g->rd.hdr->kind;
 	g->pid = g->rd.hdr->pid;
-	g->stat_fd = cpu_open(g->pid);
+	g->stat_fd = procstat_open(g->pid);
 	g->start_mono_ns = g->rd.hdr->start_mono_ns;
 	copy_printable(g->model, sizeof(g->model), g->rd.hdr->model, sizeof(g->rd.hdr->model));
 	copy_printable(g->wait_call, sizeof(g->wait_call), g->rd.hdr->wait_call, sizeof(g->rd.hdr->wait_call));
@@ -369,8 +370,7 @@ static void row_from_slot(const struct sampler *s, struct conn_row *row, const s
 static void seg_read_slots(struct sampler *s, struct seg *g)
 {
 	uint32_t hwm = atomic_load_explicit(&g->rd.hdr->slot_hwm, memory_order_acquire);
-	double sum = 0, sumsq = 0;
-	unsigned n = 0;
+	struct jain fair = { 0 };
 
 	if (hwm > g->rd.hdr->nslots)
 		hwm = g->rd.hdr->nslots;          /* a lying header: never past the mapping */
@@ -402,14 +402,10 @@ static void seg_read_slots(struct sampler *s, struct seg *g)
 		 * bytes, and those waiting right now (a starved one moved nothing).  An
 		 * idle client is not treated unfairly by being idle.
 		 */
-		if (row->d_bytes || row->wait_ns) {
-			sum += (double)row->d_bytes;
-			sumsq += (double)row->d_bytes * (double)row->d_bytes;
-			n++;
-		}
+		if (row->d_bytes || row->wait_ns)
+			jain_add(&fair, (double)row->d_bytes);
 	}
-	/* Jain's index: (sum x)^2 / (n * sum x^2); 1 when all equal, 1/n when one gets everything. */
-	g->r.fairness = g->have_prev && n && sumsq > 0 ? sum * sum / ((double)n * sumsq) : NAN;
+	g->r.fairness = g->have_prev ? jain_index(&fair) : NAN;
 }
 
 static void seg_read_probes(struct seg *g)
@@ -484,12 +480,15 @@ static void seg_rates(struct sampler *s, struct seg *g)
  */
 static void seg_cpu(struct sampler *s, struct seg *g)
 {
+	struct proc_stat ps;
 	uint64_t ticks = 0;
 	bool ok;
 
 	if (g->cpu_read_ns && s->now_ns - g->cpu_read_ns < CPU_WINDOW_NS)
 		return;
-	ok = cpu_ticks(g->stat_fd, &ticks);
+	ok = procstat_read_fd(g->stat_fd, &ps);
+	if (ok)
+		ticks = ps.utime + ps.stime;
 	if (ok && g->cpu_read_ok && s->clk_tck > 0)
 		g->r.cpu_pct = 100.0 * (double)delta(ticks, g->cpu_ticks) / (double)s->clk_tck /
 			       ((double)(s->now_ns - g->cpu_read_ns) / 1e9);
