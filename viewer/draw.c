@@ -271,14 +271,15 @@ static void draw_overview(const struct ui *u, const struct sampler *s)
 		s->segs[i]->kind == TM_KIND_PROBE ? nprobe++ : nsrv++;
 		any_spin |= s->segs[i]->r.per_spin;
 	}
+	/* Most important first: a cut line loses its end. */
 	if (l->hidden)
-		snprintf(hid, sizeof(hid), "  (%d column%s hidden: widen the terminal)", l->hidden, l->hidden > 1 ? "s" : "");
+		snprintf(hid, sizeof(hid), "  %d column%s hidden (widen)", l->hidden, l->hidden > 1 ? "s" : "");
 	if (any_spin)
-		snprintf(busy, sizeof(busy), "  *per loop turn (spins): no waiting call");
-	snprintf(line, sizeof(line), "%u server%s, %u probe%s in /dev/shm/%s.*%s%s%s%s%s",
-		 nsrv, nsrv == 1 ? "" : "s", nprobe, nprobe == 1 ? "" : "s", tm_prefix(),
-		 u->watch.n ? "  watched: total, /s" : "", busy,
-		 u->filter[VIEW_OVERVIEW][0] ? "  filter: " : "", u->filter[VIEW_OVERVIEW], hid);
+		snprintf(busy, sizeof(busy), "  *=per loop turn (no waiting call)");
+	snprintf(line, sizeof(line), "%u server%s, %u probe%s%s%s%s%s%s  in /dev/shm/%s.*",
+		 nsrv, nsrv == 1 ? "" : "s", nprobe, nprobe == 1 ? "" : "s", hid,
+		 u->filter[VIEW_OVERVIEW][0] ? "  filter: " : "", u->filter[VIEW_OVERVIEW],
+		 u->watch.n ? "  watched: total, /s" : "", busy, tm_prefix());
 	crt_put(1, 0, u->cols, CR_NORMAL, line);
 	paint_header(2, u, l, u->ov_sort, u->ov_desc);
 
@@ -348,6 +349,36 @@ static void draw_probes(const struct ui *u, const struct sampler *s)
 
 /* ------------------------------------------------------------------ verify */
 
+/*
+ * Text over as many lines as it needs from (y, x), broken after a ',' or ' '
+ * where possible, continuation lines indented.  Returns the next free line.
+ */
+static int put_wrapped(const struct ui *u, int y, int x, enum crt_role role, const char *text)
+{
+	int indent = 0;
+
+	while (*text && y < u->lines - 2) {
+		int w = u->cols - x - indent, n = (int)strlen(text);
+
+		if (n > w && w > 10) {
+			int cut = w;
+
+			while (cut > w / 2 && text[cut - 1] != ',' && text[cut - 1] != ' ')
+				cut--;
+			n = cut > w / 2 ? cut : w;
+		}
+		{
+			char part[512];
+
+			snprintf(part, sizeof(part), "%.*s", n, text);
+			crt_put(y++, x + indent, u->cols - x - indent, role, part);
+		}
+		text += n;
+		indent = 4;
+	}
+	return y;
+}
+
 static void draw_verify(const struct ui *u, const struct sampler *s)
 {
 	const struct seg *g = ui_selected(u);
@@ -365,7 +396,7 @@ static void draw_verify(const struct ui *u, const struct sampler *s)
 	crt_put(1, 0, u->cols, CR_NORMAL, line);
 	n = verify_commands(g, &u->vi, cmds);
 	for (int i = 0; i < n && y < u->lines - 3; i++) {
-		crt_put(y++, 2, u->cols - 2, CR_NOTE, cmds[i].cmd);
+		y = put_wrapped(u, y, 2, CR_NOTE, cmds[i].cmd);   /* a command is whole, to be copied */
 		crt_put(y++, 6, u->cols - 6, CR_DIM, cmds[i].why);
 	}
 	if (u->vi.fd_ok && y < u->lines - 3) {

@@ -181,7 +181,7 @@ void draw_conns(const struct ui *u, const struct sampler *s)
 		return;
 	}
 	/* Two different questions: is anyone starving now, and what is the worst wait so far. */
-	snprintf(line, sizeof(line), "starving now: %u (ready, unserved > %.0fms); longest wait now %s, ever %s (MAXWAIT)",
+	snprintf(line, sizeof(line), "now: %u starving (ready, unserved >%.0fms), longest wait %s;  ever: %s (MAXWAIT)",
 		 g->r.starving, (double)u->starve_ns / 1e6, fmt_dur(g->r.starve_ns, d1, sizeof(d1)),
 		 fmt_dur(g->r.max_wait_ns, d2, sizeof(d2)));
 	crt_put(3, 0, u->cols, g->r.starving ? CR_STARVING : CR_NORMAL, line);
@@ -240,7 +240,7 @@ void draw_events(const struct ui *u, const struct sampler *s)
 {
 	const struct seg *g = ui_selected(u);
 	const struct log_ring *l;
-	char line[512], detail[320];
+	char line[512], detail[320], n1[16], n2[16], n3[16], n4[16], n5[16];
 
 	if (!g) {
 		crt_put(2, 2, u->cols - 2, CR_DIM, "No server selected: pick one in the Overview.");
@@ -248,16 +248,17 @@ void draw_events(const struct ui *u, const struct sampler *s)
 		return;
 	}
 	l = g->log;
-	snprintf(line, sizeof(line), "events of %s pid %d: %llu written; its ring keeps the last %u; writers dropped %llu%s%s",
-		 g->model, (int)g->pid, (unsigned long long)g->log_head, g->rd.hdr ? g->rd.nlog : 0,
-		 (unsigned long long)g->log_dropped, u->filter[VIEW_EVENTS][0] ? "  filter: " : "", u->filter[VIEW_EVENTS]);
+	snprintf(line, sizeof(line), "%s pid %d: %s events written, its ring keeps %u, writers dropped %s%s%s",
+		 g->model, (int)g->pid, fmt_count(g->log_head, n1, sizeof(n1)), g->rd.hdr ? g->rd.nlog : 0,
+		 fmt_count(g->log_dropped, n2, sizeof(n2)), u->filter[VIEW_EVENTS][0] ? "  filter: " : "",
+		 u->filter[VIEW_EVENTS]);
 	crt_put(1, 0, u->cols, g->log_dropped ? CR_NOTE : CR_NORMAL, line);
 	if (l) {
-		/* Three ways an event is not here; each counted apart. */
-		snprintf(line, sizeof(line), "viewer holds %zu (read %llu since the view opened); not held: %llu older, "
-			 "%llu overwritten before read, %llu pushed out",
-			 l->count, (unsigned long long)l->read_total, (unsigned long long)l->before,
-			 (unsigned long long)l->missed_total, (unsigned long long)l->dropped);
+		/* Three ways an event is not here, each counted apart. */
+		snprintf(line, sizeof(line), "here %s of %s read; gone: %s before, %s overwritten unread, %s pushed out",
+			 fmt_count(l->count, n1, sizeof(n1)), fmt_count(l->read_total, n2, sizeof(n2)),
+			 fmt_count(l->before, n3, sizeof(n3)), fmt_count(l->missed_total, n4, sizeof(n4)),
+			 fmt_count(l->dropped, n5, sizeof(n5)));
 		crt_put(2, 0, u->cols, l->missed_total ? CR_NOTE : CR_DIM, line);
 	}
 	crt_fill(3, 0, u->cols, CR_HEADER);
