@@ -210,8 +210,10 @@ void draw_counters(const struct ui *u, const struct sampler *s)
 	paint_server_info(u, g);
 	for (int i = 0; i < DV_N; i++)
 		fmt_num(rates_derived(&g->r, i), d[i], sizeof(d[i]));
+	if (!isnan(g->r.empty_pct))
+		strcat(d[DV_EMPTY_PCT], "%");
 	/* What a "wakeup" is, said where the figures are: the busy loop has no waiting call. */
-	snprintf(line, sizeof(line), "per %s: events %s  scanned %s  empty %s%%;  completions per %s call %s",
+	snprintf(line, sizeof(line), "per %s: events %s  scanned %s  empty %s;  completions per %s call %s",
 		 g->r.per_spin ? "loop turn (spins: no waiting call)" : "wakeup", d[DV_EVENTS_PER_WAKEUP],
 		 d[DV_SCANNED_PER_WAKEUP], d[DV_EMPTY_PCT], g->wait_call[0] ? g->wait_call : "waiting",
 		 d[DV_COMPLETIONS_PER_WAIT]);

@@ -43,7 +43,7 @@ static const struct col cn_table[CN_NCOLS] = {
 };
 
 #define WATCH_MIN   6          /* a watched total: "12.3k", "3m05s" */
-#define WATCH_NAME  11         /* names longer than this get an ellipsis unless there is room */
+#define WATCH_NAME  13         /* every counter name fits whole; longer (derived) names get an ellipsis unless there is room */
 #define RATE_WIDTH  5
 
 int text_cols(const char *s)
