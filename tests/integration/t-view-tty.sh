@@ -2,7 +2,8 @@
 # Description: iolab-view on a real terminal (a tmux pane), beside bin/echo-epoll-lt
 # under load: the overview shows the server's row and the STARVE column; a garbage
 # segment gets a note and no crash; p pauses; Enter opens the connections with
-# their masks decoded by name; Tab moves to the event log; a resize below 80x24
+# their masks decoded by name; Tab moves to the counters, then the event log (which
+# says what it holds, and that a filter matches nothing); a resize below 80x24
 # says so and a resize back redraws; Esc returns; q, Ctrl-C and a crash signal
 # all leave the terminal in its normal mode (icanon echo); NO_COLOR means no colour.
 # Skips (77) only when tmux is not installed.
@@ -59,10 +60,10 @@ viewer_pid() { ps -o pid= --ppid "$("${TM[@]}" display -p -t v '#{pane_pid}')" |
 "${TM[@]}" set-option -t v remain-on-exit on >/dev/null
 
 # --- overview: the server row and the starvation column ---------------------
-wait_for "^epoll-lt +$port +[0-9]+ " "no overview row for epoll-lt on port $port"
+wait_for "^epoll-lt +$srv +$port +[0-9]+ " "no overview row for epoll-lt (pid $srv) on port $port"
 wait_for "STARVE" "no STARVE column in the overview header"
 screen | grep -q "^MODEL" || t_fail "no column header"
-wait_for "^epoll-lt +$port +3 +[0-9.]+k?" "the row does not show 3 connections with a message rate"
+wait_for "^epoll-lt +$srv +$port +3 +[0-9.]+k?" "the row does not show 3 connections with a message rate"
 
 # --- a garbage segment: a note, no crash -------------------------------------
 head -c 20000 /dev/urandom >"$garbage"
@@ -85,7 +86,15 @@ wait_for "^ +[0-9]+ :[0-9]+ +(reading|writing)" "no connection rows with a state
 
 # --- Tab: the event log ------------------------------------------------------------
 keys Tab
+wait_for "^  COUNTER +TOTAL +PER SEC +MEANING" "Tab did not switch to the server's counters"
+wait_for "^  frames_in +[1-9]" "the Counters view does not show frames_in by its telemetry name"
+keys Tab
 wait_for "TIME\(s\) +FD +KIND" "Tab did not switch to the event log"
+wait_for "^here [0-9.]+k? of [0-9.]+k? read; gone: [0-9.]+k? before, [0-9.]+k? overwritten unread, [0-9.]+k? pushed out" \
+	"the event log does not say what it holds and what it does not"
+keys / z z z Enter
+wait_for "No event matches 'zzz'" "a filter that matches nothing does not say so"
+keys / C-u Enter
 wait_for " ready +0x1 EPOLLIN" "no readiness events in the log"
 
 # --- resize: too small, then back ---------------------------------------------------
