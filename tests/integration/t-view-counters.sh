@@ -14,20 +14,10 @@
 # exits 77 after everything else passed) where io_uring is switched off.
 . "$IOLAB_ROOT/tests/lib.sh"
 
-command -v tmux >/dev/null || t_skip "tmux is not installed (apt-get install tmux, or make deps)"
+. "$IOLAB_ROOT/tests/integration/view_tmux.sh"
 command -v jq >/dev/null || t_skip "jq is not installed (apt-get install jq, or make deps)"
 view=$IOLAB_BIN/iolab-view load=$IOLAB_BIN/tests/view_load
 [ -x "$view" ] && [ -x "$load" ] || t_fail "build bin/iolab-view and bin/tests/view_load first (make)"
-export IOLAB_SHM_PREFIX=iolabtest-vc$$      # our servers only, whatever else runs
-export LANG=C.UTF-8
-
-TM=(tmux -L "iolabtest-vc$$" -f /dev/null)
-view_cleanup() {
-	"${TM[@]}" kill-server 2>/dev/null
-	t_cleanup
-	rm -f /dev/shm/"$IOLAB_SHM_PREFIX".*      # left only if a server had to be SIGKILLed
-}
-trap view_cleanup EXIT
 
 # --- --watch: an unknown name is a usage error that lists the valid ones ---------
 "$view" --batch --watch scanned,bogus_counter -n 1 >/dev/null 2>"$T_TMP/err"; rc=$?
@@ -86,18 +76,6 @@ done
 t_log "sigq_overflow $ovf after $try burst(s)"
 [ "${ovf:-0}" -gt 0 ] || t_skip "sigq_overflow stayed 0 with a queue of 8 in 6 bursts (cannot lower RLIMIT_SIGPENDING here?)"
 
-screen() { "${TM[@]}" capture-pane -p -t v; }
-wait_for() {   # wait_for REGEX WHAT: poll the pane for up to 10 s
-	for _ in $(seq 1 100); do
-		screen | grep -Eq -- "$1" && return 0
-		sleep 0.1
-	done
-	screen >&2
-	t_fail "$2"
-}
-keys() { "${TM[@]}" send-keys -t v "$@"; }
-# Esc alone: a key right behind it would read as Alt+key (curses waits 25 ms for more).
-esc() { keys Escape; sleep 0.3; }
 # open COLSxLINES ARGS...: the viewer in a fresh pane of that size.
 open() {
 	local size=$1; shift

@@ -9,21 +9,11 @@
 # Skips (77) only when tmux is not installed.
 . "$IOLAB_ROOT/tests/lib.sh"
 
-command -v tmux >/dev/null || t_skip "tmux is not installed (apt-get install tmux, or make deps)"
+. "$IOLAB_ROOT/tests/integration/view_tmux.sh"
 view=$IOLAB_BIN/iolab-view load=$IOLAB_BIN/tests/view_load
 [ -x "$view" ] && [ -x "$load" ] || t_fail "build bin/iolab-view and bin/tests/view_load first (make)"
-export IOLAB_SHM_PREFIX=iolabtest-vt$$      # our servers only, whatever else runs
-export LANG=C.UTF-8                         # the pane gets it too (braille sparkline)
 garbage=/dev/shm/$IOLAB_SHM_PREFIX.garbage.$$
-
-TM=(tmux -L "iolabtest-$$" -f /dev/null)
-view_cleanup() {
-	"${TM[@]}" kill-server 2>/dev/null
-	rm -f "$garbage"
-	t_cleanup
-	rm -f /dev/shm/"$IOLAB_SHM_PREFIX".*      # left only if a server had to be SIGKILLed
-}
-trap view_cleanup EXIT
+VIEW_JUNK+=("$garbage")
 
 t_start_server echo-epoll-lt
 srv=$T_PID port=$T_PORT
@@ -42,17 +32,6 @@ stty -a | tr ' ;' '\n\n' | grep -E '^-?(icanon|echo)\$' | tr '\n' ' '; echo "<\$
 sleep 600
 EOF
 
-screen() { "${TM[@]}" capture-pane -p -t v; }
-# wait_for REGEX [WHAT]: poll the pane for up to 10 s.
-wait_for() {
-	for _ in $(seq 1 100); do
-		screen | grep -Eq -- "$1" && return 0
-		sleep 0.1
-	done
-	screen >&2
-	t_fail "${2:-the screen never showed /$1/}"
-}
-keys() { "${TM[@]}" send-keys -t v "$@"; }
 # The viewer process: the pane's shell's child.
 viewer_pid() { ps -o pid= --ppid "$("${TM[@]}" display -p -t v '#{pane_pid}')" | grep -v "^ *$" | head -1 | tr -d ' '; }
 
