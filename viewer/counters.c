@@ -18,13 +18,6 @@ const char *const derived_names[DV_N] = {
 	[DV_COMPLETIONS_PER_WAIT] = "completions_per_wait",
 };
 
-static const char *const derived_meanings[DV_N] = {
-	[DV_EVENTS_PER_WAKEUP]    = "events per wakeup (busy loop: per spin)",
-	[DV_EMPTY_PCT]            = "% of wakeups that found nothing (busy loop: % of spins)",
-	[DV_SCANNED_PER_WAKEUP]   = "descriptors examined per wakeup (busy loop: per spin)",
-	[DV_COMPLETIONS_PER_WAIT] = "completions reaped per waiting call",
-};
-
 static const char *const counter_meanings[TM_NCOUNTERS_USED] = {
 	[TM_ACCEPTS]       = "connections accepted",
 	[TM_CLOSES]        = "connections closed",
@@ -73,11 +66,6 @@ enum counter_kind counter_kind(int c)
 const char *counter_meaning(int c)
 {
 	return c >= 0 && c < TM_NCOUNTERS_USED && counter_meanings[c] ? counter_meanings[c] : "(no description)";
-}
-
-const char *derived_meaning(int d)
-{
-	return d >= 0 && d < DV_N ? derived_meanings[d] : "?";
 }
 
 /* The echo figures every model has are on the Overview already; these are the lessons. */

@@ -44,7 +44,6 @@ extern const char *const derived_names[DV_N];
 enum counter_kind counter_kind(int c);
 /* One line: what the counter counts. */
 const char *counter_meaning(int c);
-const char *derived_meaning(int d);
 /* Is this counter about one model's mechanism (not the shared echo figures)? */
 bool counter_is_model_specific(int c);
 

@@ -236,11 +236,6 @@ void crt_repaint(void)
 	clearok(curscr, TRUE);       /* every cell is sent again, whatever the terminal shows */
 }
 
-int crt_attr(enum crt_role role)
-{
-	return (unsigned)role < CR_NROLES ? role_attr[role] : 0;
-}
-
 int crt_put(int y, int x, int maxw, enum crt_role role, const char *s)
 {
 	size_t bytes = 0;

@@ -2,7 +2,7 @@
  * crt.h — everything curses: set-up, teardown, colours, keys (htop's CRT.c idea).
  *
  * No other file calls initscr()/endwin() or installs signal handlers; drawing code
- * asks for an attribute by role (crt_attr(CR_STARVING)) and never for a colour,
+ * asks for an attribute by role (crt_put(..., CR_STARVING, ...)) and never for a colour,
  * so NO_COLOR and monochrome terminals need no special cases anywhere else.
  */
 #ifndef IOLAB_VIEW_CRT_H
@@ -75,7 +75,6 @@ bool crt_quit_requested(void);
 /* Current size (after a K_RESIZE): what the layout step fits the screen to. */
 int  crt_cols(void);
 int  crt_lines(void);
-int  crt_attr(enum crt_role role);
 
 /*
  * Text in at most maxw columns at (y, x), in the role's attribute.  Text that

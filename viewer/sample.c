@@ -228,14 +228,6 @@ static struct seg *seg_find(const struct sampler *s, const char *path)
 	return NULL;
 }
 
-struct seg *sampler_find_pid(const struct sampler *s, pid_t pid)
-{
-	for (size_t i = 0; i < s->nsegs; i++)
-		if (s->segs[i]->pid == pid)
-			return s->segs[i];
-	return NULL;
-}
-
 /* Try (again) to open a path that tm_list() reported. */
 static void try_open(struct sampler *s, const char *path, struct bad_seg *b)
 {

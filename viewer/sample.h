@@ -155,7 +155,6 @@ void sampler_free(struct sampler *s);
 void sampler_sample(struct sampler *s, uint64_t now);
 /* The note added `back` notes ago (0 = newest), or NULL; *when (if not NULL) gets its time. */
 const char *sampler_note(const struct sampler *s, unsigned back, uint64_t *when);
-struct seg *sampler_find_pid(const struct sampler *s, pid_t pid);
 
 /* Add a note (printf-style; made printable), shown on the status line and in the JSON. */
 void sampler_add_note(struct sampler *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -76,9 +76,18 @@ static void drop_sampler(struct sampler *s)
 	free(s);
 }
 
+/* A server's segment in the model, by pid; NULL if it is not there. */
+static struct seg *find_pid(const struct sampler *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->nsegs; i++)
+		if (s->segs[i]->pid == pid)
+			return s->segs[i];
+	return NULL;
+}
+
 static struct seg *my_seg(const struct sampler *s)
 {
-	return sampler_find_pid(s, getpid());
+	return find_pid(s, getpid());
 }
 
 static bool notes_contain(const struct sampler *s, const char *what)
@@ -431,23 +440,23 @@ static void killed_server_is_marked_and_not_reopened(void **state)
 	}
 	assert_int_equal(read(ready[0], &c, 1), 1);
 	sampler_sample(s, t0);
-	assert_non_null(sampler_find_pid(s, child));
-	assert_int_equal(sampler_find_pid(s, child)->status, SEG_LIVE);
+	assert_non_null(find_pid(s, child));
+	assert_int_equal(find_pid(s, child)->status, SEG_LIVE);
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	sampler_sample(s, t0 + SEC);
-	assert_int_equal(sampler_find_pid(s, child)->status, SEG_EXITED);
-	assert_string_equal(sampler_find_pid(s, child)->exit_why, "killed");
+	assert_int_equal(find_pid(s, child)->status, SEG_EXITED);
+	assert_string_equal(find_pid(s, child)->exit_why, "killed");
 	sampler_sample(s, t0 + SEC + EXIT_LINGER_NS);
-	assert_null(sampler_find_pid(s, child));
+	assert_null(find_pid(s, child));
 	sampler_sample(s, t0 + 5 * SEC + EXIT_LINGER_NS);   /* its file is still there: not back */
-	assert_null(sampler_find_pid(s, child));
+	assert_null(find_pid(s, child));
 
 	/* A new viewer meets the left-behind file: ignored at once, with a note. */
 	drop_sampler(s);
 	s = new_sampler(0);
 	sampler_sample(s, t0);
-	assert_null(sampler_find_pid(s, child));
+	assert_null(find_pid(s, child));
 	assert_true(notes_contain(s, "process is gone"));
 	close(ready[0]);
 	close(ready[1]);
