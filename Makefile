@@ -131,7 +131,7 @@ $(BIN)/tests/%: $(BUILD)/tests/integration/%.o $(LIB)
 	$(call say,LINK,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The viewer's unit test links the viewer's objects, all but the terminal ones.
-VIEW_TTY_OBJ := $(addprefix $(BUILD)/viewer/,main.o crt.o draw.o draw_server.o)
+VIEW_TTY_OBJ := $(addprefix $(BUILD)/viewer/,main.o crt.o draw.o draw_server.o paint.o)
 $(BIN)/tests/test_view_sample: $(filter-out $(VIEW_TTY_OBJ),$(VIEW_OBJ))
 $(BIN)/tests/test_view_sample: LDLIBS += $(LIB)
 

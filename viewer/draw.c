@@ -23,45 +23,6 @@
 #include "viewer/paint.h"
 #include "viewer/text.h"
 
-void paint_cell(int y, const struct layout *l, int i, enum crt_role role, const char *text)
-{
-	char buf[512];
-	int pad;
-
-	if (i < 0 || !l->shown[i])
-		return;
-	pad = l->w[i] - text_cols(text);
-	if (pad < 0)
-		pad = 0;
-	if (l->c[i].left)
-		snprintf(buf, sizeof(buf), "%s%*s", text, pad, "");
-	else
-		snprintf(buf, sizeof(buf), "%*s%s", pad, "", text);
-	crt_put(y, l->x[i], l->w[i], role, buf);
-}
-
-void paint_header(int y, const struct ui *u, const struct layout *l, int sorted, bool desc)
-{
-	const char *arrow = crt_utf8 ? (desc ? "\xe2\x96\xbc" : "\xe2\x96\xb2") : (desc ? "v" : "^");
-
-	crt_fill(y, 0, u->cols, CR_HEADER);
-	for (int i = 0; i < l->n; i++) {
-		const char *title = l->c[i].title;
-		bool is_sorted = l->c[i].key == sorted;
-		int room = l->w[i] - (is_sorted ? 1 : 0);
-		char t[80], cut[64];
-
-		if (!l->shown[i])
-			continue;
-		if ((int)strlen(title) > room && strrchr(title, ' '))
-			title = strrchr(title, ' ') + 1;     /* "MSG/s HISTORY" -> "HISTORY" when narrow */
-		/* A name that does not fit keeps its head and tail around an ellipsis; the arrow stays. */
-		ellipsize(title, room, crt_utf8, cut, sizeof(cut));
-		snprintf(t, sizeof(t), "%s%s", cut, is_sorted ? arrow : "");
-		paint_cell(y, l, i, is_sorted ? CR_SORTED : CR_HEADER, t);
-	}
-}
-
 /* ------------------------------------------------------------- the frame */
 
 static void draw_title(const struct ui *u)
@@ -112,28 +73,6 @@ static void draw_keys(const struct ui *u)
 		x += crt_put(y, x, u->cols - x, CR_NORMAL, keys[i][1]);
 		x += crt_put(y, x, u->cols - x, CR_NORMAL, " ");
 	}
-}
-
-#define NOTE_SHOW_NS (20ull * 1000000000ull)   /* a note stays on the status line this long */
-
-static bool recent_note(const struct sampler *s)
-{
-	uint64_t when = 0;
-
-	return sampler_note(s, 0, &when) && s->now_ns - when < NOTE_SHOW_NS;
-}
-
-void paint_status(const struct ui *u, const struct sampler *s, const char *text, enum crt_role role)
-{
-	uint64_t when = 0;
-	const char *note = sampler_note(s, 0, &when);
-
-	if (!text && note && s->now_ns - when < NOTE_SHOW_NS) {
-		text = note;
-		role = CR_NOTE;
-	}
-	if (text)
-		crt_put(u->lines - 2, 0, u->cols, role, text);
 }
 
 /* ---------------------------------------------------------------- overview */
@@ -296,7 +235,7 @@ static void draw_overview(const struct ui *u, const struct sampler *s)
 		ov_row(u, u->ov[i], u->top + (int)(i - u->ov_top), i == u->ov_sel);
 	snprintf(line, sizeof(line), "starving = ready but unserved > %.0fms;  c: all counters of the selected server",
 		 (double)u->starve_ns / 1e6);
-	paint_status(u, s, recent_note(s) ? NULL : line, CR_DIM);
+	paint_status(u, s, paint_recent_note(s) ? NULL : line, CR_DIM);
 }
 
 /* ------------------------------------------------------------------ probes */

@@ -10,4 +10,9 @@
 
 void draw_screen(const struct ui *u, const struct sampler *s);
 
+/* One server's views (draw_server.c), called by draw_screen(). */
+void draw_conns(const struct ui *u, const struct sampler *s);
+void draw_counters(const struct ui *u, const struct sampler *s);
+void draw_events(const struct ui *u, const struct sampler *s);
+
 #endif

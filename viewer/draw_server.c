@@ -13,49 +13,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "viewer/draw.h"
 #include "viewer/evlog.h"
 #include "viewer/paint.h"
 #include "viewer/text.h"
-
-/* "42s", "3m05s", "2h07m": how long a server has been up. */
-static char *fmt_uptime(uint64_t ns, char *buf, size_t len)
-{
-	unsigned long long sec = ns / 1000000000ull;
-
-	if (sec < 60)
-		snprintf(buf, len, "%llus", sec);
-	else if (sec < 3600)
-		snprintf(buf, len, "%llum%02llus", sec / 60, sec % 60);
-	else
-		snprintf(buf, len, "%lluh%02llum", sec / 3600, sec / 60 % 60);
-	return buf;
-}
-
-void paint_server_info(const struct ui *u, const struct seg *g)
-{
-	char line[640], up[24], d1[16], d2[16], fair[16], opts[256];
-	uint64_t now = tm_now();
-
-	fmt_uptime(g->start_mono_ns && now > g->start_mono_ns ? now - g->start_mono_ns : 0, up, sizeof(up));
-	snprintf(line, sizeof(line), "%s  pid %d  %s:%u  waits in %s  up %s  %s", g->model, (int)g->pid,
-		 g->addr, g->port, g->wait_call[0] ? g->wait_call : "?", up,
-		 model_options(g->model, g->options, opts, sizeof(opts)));
-	crt_put(1, 0, u->cols, CR_NORMAL, line);
-	if (g->status != SEG_LIVE) {
-		snprintf(line, sizeof(line), "this server has %s; it leaves the list in a few seconds",
-			 g->exit_why ? g->exit_why : "exited");
-		crt_put(2, 0, u->cols, CR_EXITED, line);
-		return;
-	}
-	if (isnan(g->r.fairness))
-		snprintf(fair, sizeof(fair), "-");
-	else
-		snprintf(fair, sizeof(fair), "%.2f", g->r.fairness);
-	snprintf(line, sizeof(line), "%llu connections  %s msg/s  %.2f MB/s  CPU %s%%  fairness %s",
-		 (unsigned long long)g->cnt[TM_ACTIVE], fmt_num(g->r.msgs_s, d1, sizeof(d1)), g->r.mb_in_s,
-		 fmt_num(g->r.cpu_pct, d2, sizeof(d2)), fair);
-	crt_put(2, 0, u->cols, CR_NORMAL, line);
-}
 
 /* "scanned 12.3k 450/s" or, for a derived figure, "scanned_per_wakeup 12.0". */
 static void figure_text(const struct seg *g, int id, char *buf, size_t len)
