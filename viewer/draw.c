@@ -366,13 +366,13 @@ static void draw_help(const struct ui *u)
 	static const char *const keys[] = {
 		"q, Esc        quit  (Esc in another view goes back to the Overview)",
 		"h, ?, F1      this help; any key closes it",
-		"Tab, S-Tab    next / previous view: Overview Connections Counters Events Probes Verify",
+		"Tab, S-Tab    next / previous view (the tabs at the top)",
 		"Up Down j k   select;  PgUp PgDn, Home End (g G) jump",
 		"Enter         open the selected server: its connections;  c its counters",
 		"p, space      pause / resume (the figures freeze; keys still work)",
 		"+ -           refresh faster / slower",
 		"s > <, r      sort by the next / previous column; r reverses",
-		"/             filter: model/pid/port, fd/state, counter name, fd/event kind/detail",
+		"/             filter: model/pid/port, fd/state, counter, fd/event kind/text",
 		"v             verify it yourself: strace, ss, /proc for this server",
 		"Ctrl-L        redraw everything",
 	};
