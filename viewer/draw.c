@@ -383,7 +383,7 @@ static void draw_help(const struct ui *u)
 		"EV/WK   events per wakeup",      "EMPT%   wakeups that found nothing",
 		"  *     busy loop: per spin",    "SYS/M   syscalls per message",
 		"CPU%    of one core (/proc stat)", "FAIR    Jain's index, 1 = fair",
-		"STARVE  longest wait of a ready conn", "HISTORY MSG/s, scaled to its peak",
+		"STARVE  longest wait now (ready conn)", "HISTORY MSG/s, scaled to its peak",
 		"--watch NAME: total, then /s",   "Connections: masks in hex and by name",
 	};
 	char line[128];
