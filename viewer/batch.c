@@ -4,7 +4,8 @@
  * One object per snapshot, the same figures as the overview:
  *
  *   {"time":1700000000.123,"interval_s":1.000,"servers":[{"model":"epoll-lt","pid":4242,
- *    "port":40001,...,"msgs_s":1234.5,...,"counters":{"accepts":3,...}}],"notes":[...]}
+ *    "port":40001,...,"msgs_s":1234.5,...,"counters":{"accepts":3,...},
+ *    "counter_rates":{"accepts":0.5,...}}],"notes":[...]}
  *
  * Ratios without a denominator (no wakeups, no messages) are null, not 0.
  */
@@ -16,32 +17,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/json.h"
 #include "common/masks.h"
 #include "viewer/text.h"
-
-static volatile sig_atomic_t stop;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
 
 static void json_num(FILE *f, double v)
 {
@@ -56,7 +34,7 @@ static void json_mask(FILE *f, const char *key, uint32_t mask)
 	char buf[256];
 
 	fprintf(f, ",\"%s\":\"0x%x\",\"%s_names\":", key, mask, key);
-	json_str(f, mask_str(mask, buf, sizeof(buf), 0));
+	json_string(f, mask_str(mask, buf, sizeof(buf), 0));
 }
 
 static void print_conns(FILE *f, const struct seg *g)
@@ -66,7 +44,7 @@ static void print_conns(FILE *f, const struct seg *g)
 		const struct conn_row *c = &g->conns[i];
 
 		fprintf(f, "%s{\"fd\":%d,\"peer_port\":%u,\"state\":", i ? "," : "", c->fd, c->peer_port);
-		json_str(f, tm_state_name(c->state));
+		json_string(f, tm_state_name(c->state));
 		json_mask(f, "interest", c->interest);
 		json_mask(f, "ready", c->ready);
 		fprintf(f, ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64 ",\"frames_in\":%" PRIu64
@@ -85,15 +63,15 @@ static void print_probes(FILE *f, const struct seg *g)
 		const struct tm_probe *p = &g->probes[i];
 
 		fprintf(f, "%s{\"label\":", i ? "," : "");
-		json_str(f, p->label);
+		json_string(f, p->label);
 		fputs(",\"mech\":", f);
-		json_str(f, p->mech);
+		json_string(f, p->mech);
 		json_mask(f, "registered", p->registered);
 		json_mask(f, "mask", p->mask);
 		fprintf(f, ",\"so_error\":%d,\"so_error_name\":", p->so_error);
-		json_str(f, errno_name(p->so_error));
+		json_string(f, errno_name(p->so_error));
 		fputs(",\"explain\":", f);
-		json_str(f, probe_explain(p));
+		json_string(f, probe_explain(p));
 		fputc('}', f);
 	}
 	fputc(']', f);
@@ -104,14 +82,14 @@ static void print_seg(FILE *f, const struct sampler *s, const struct seg *g, boo
 	const struct rates *r = &g->r;
 
 	fputs("{\"model\":", f);
-	json_str(f, g->model);
+	json_string(f, g->model);
 	fprintf(f, ",\"kind\":\"%s\",\"pid\":%d,\"port\":%u,\"addr\":",
 		g->kind == TM_KIND_PROBE ? "probe" : "server", (int)g->pid, g->port);
-	json_str(f, g->addr);
+	json_string(f, g->addr);
 	fputs(",\"wait_call\":", f);
-	json_str(f, g->wait_call);
+	json_string(f, g->wait_call);
 	fputs(",\"status\":", f);
-	json_str(f, g->status == SEG_LIVE ? "live" : g->exit_why ? g->exit_why : "exited");
+	json_string(f, g->status == SEG_LIVE ? "live" : g->exit_why ? g->exit_why : "exited");
 	fprintf(f, ",\"uptime_s\":%.3f,\"conns\":%" PRIu64 ",\"conn_slots\":%zu",
 		g->start_mono_ns && s->now_ns > g->start_mono_ns ? (double)(s->now_ns - g->start_mono_ns) / 1e9 : 0.0,
 		g->cnt[TM_ACTIVE], g->nconns);
@@ -123,14 +101,24 @@ static void print_seg(FILE *f, const struct sampler *s, const struct seg *g, boo
 	fputs(",\"waits_s\":", f);           json_num(f, r->waits_s);
 	fputs(",\"events_per_wakeup\":", f); json_num(f, r->ev_per_wake);
 	fputs(",\"empty_wakeups_pct\":", f); json_num(f, r->empty_pct);
+	fputs(",\"scanned_per_wakeup\":", f); json_num(f, r->scanned_per_wake);
+	fputs(",\"completions_per_wait\":", f); json_num(f, r->compl_per_wait);
+	fprintf(f, ",\"per_spin\":%s", r->per_spin ? "true" : "false");   /* wakeups are busy-loop turns */
 	fputs(",\"syscalls_per_msg\":", f);  json_num(f, r->sys_per_msg);
 	fputs(",\"cpu_pct\":", f);           json_num(f, r->cpu_pct);
 	fputs(",\"fairness\":", f);          json_num(f, r->fairness);
+	fprintf(f, ",\"max_wait_ms\":%.3f", (double)r->max_wait_ns / 1e6);
 	fprintf(f, ",\"starve_ms\":%.3f,\"starving\":%u,\"log_head\":%" PRIu64 ",\"log_dropped\":%" PRIu64,
 		(double)r->starve_ns / 1e6, r->starving, g->log_head, g->log_dropped);
 	fputs(",\"counters\":{", f);
 	for (int i = 0; i < TM_NCOUNTERS_USED; i++)
 		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", tm_counter_names[i], g->cnt[i]);
+	fputc('}', f);
+	fputs(",\"counter_rates\":{", f);    /* per second over the interval; null for a level */
+	for (int i = 0; i < TM_NCOUNTERS_USED; i++) {
+		fprintf(f, "%s\"%s\":", i ? "," : "", tm_counter_names[i]);
+		json_num(f, r->cnt_s[i]);
+	}
 	fputc('}', f);
 	if (g->kind == TM_KIND_PROBE)
 		print_probes(f, g);
@@ -161,19 +149,22 @@ void batch_print(FILE *f, const struct sampler *s, bool conns, uint64_t *notes_s
 	for (uint64_t i = first; i < s->notes_total; i++) {
 		if (i > first)
 			fputc(',', f);
-		json_str(f, s->notes[i % NOTES_MAX]);
+		json_string(f, s->notes[i % NOTES_MAX]);
 	}
 	*notes_seen = s->notes_total;
 	fputs("]}\n", f);
 	fflush(f);
 }
 
-/* Sleep until an absolute CLOCK_MONOTONIC time; false if a stop signal came. */
-static bool sleep_until(uint64_t t_ns)
+/*
+ * Sleep until an absolute CLOCK_MONOTONIC time; false if it is time to stop.
+ * The caller's quit handler has no SA_RESTART: a signal ends the sleep with EINTR.
+ */
+static bool sleep_until(uint64_t t_ns, bool (*stop)(void))
 {
 	struct timespec ts = { .tv_sec = (time_t)(t_ns / 1000000000u), .tv_nsec = (long)(t_ns % 1000000000u) };
 
-	while (!stop) {
+	while (!(stop && stop())) {
 		int rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 
 		if (rc == 0)
@@ -186,20 +177,13 @@ static bool sleep_until(uint64_t t_ns)
 
 int batch_run(struct sampler *s, const struct batch_opts *o)
 {
-	struct sigaction sa;
 	uint64_t next, notes_seen = 0;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;            /* Ctrl-C ends the run cleanly (exit 0) */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 
 	next = tm_now();
 	sampler_sample(s, next);            /* the "before" of the first interval */
 	for (long i = 0; o->count == 0 || i < o->count; i++) {
 		next += (uint64_t)o->interval_ms * 1000000u;
-		if (!sleep_until(next))
+		if (!sleep_until(next, o->stop))
 			break;
 		sampler_sample(s, tm_now());
 		batch_print(stdout, s, o->conns, &notes_seen);

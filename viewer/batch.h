@@ -4,7 +4,6 @@
 #ifndef IOLAB_VIEW_BATCH_H
 #define IOLAB_VIEW_BATCH_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@ struct batch_opts {
 	long count;            /* snapshots to print; 0 = until interrupted */
 	long interval_ms;      /* between snapshots */
 	bool conns;            /* include every connection */
+	bool (*stop)(void);    /* true when it is time to end (a signal came); NULL = never */
 };
 
 /* Print one snapshot line (the figures of the last interval).  *notes_seen: notes already printed. */

@@ -63,17 +63,23 @@ static void on_crash(int sig, siginfo_t *si, void *ctx)
 		raise(sig);
 }
 
-static void install_signals(void)
+void crt_catch_quit(void)
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_quit;            /* no SA_RESTART: a blocked getch() returns */
+	sa.sa_handler = on_quit;            /* no SA_RESTART: a blocked getch() or sleep returns */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+}
 
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	crt_catch_quit();
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_sigaction = on_crash;
@@ -183,15 +189,38 @@ void crt_done(void)
 	screen = NULL;
 }
 
+/* curses' key codes to ours (enum crt_key). */
+static int translate(int ch)
+{
+	switch (ch) {
+	case ERR:           return K_NONE;
+	case KEY_UP:        return K_UP;
+	case KEY_DOWN:      return K_DOWN;
+	case KEY_PPAGE:     return K_PGUP;
+	case KEY_NPAGE:     return K_PGDN;
+	case KEY_HOME:      return K_HOME;
+	case KEY_END:       return K_END;
+	case KEY_BTAB:      return K_BTAB;
+	case KEY_F(1):      return K_F1;
+	case KEY_F(10):     return K_F10;
+	case KEY_RESIZE:    return K_RESIZE;
+	case KEY_ENTER:
+	case '\r':          return K_ENTER;
+	case KEY_BACKSPACE:
+	case 8:             return K_BACKSPACE;
+	}
+	return ch >= 0 && ch < 0x80 ? ch : K_OTHER;
+}
+
 int crt_getkey(int timeout_ms)
 {
 	int ch;
 
 	if (quit_signal)
-		return ERR;
+		return K_NONE;
 	timeout(timeout_ms < 0 ? 0 : timeout_ms);
 	ch = getch();
-	return quit_signal ? ERR : ch;
+	return quit_signal ? K_NONE : translate(ch);
 }
 
 bool crt_quit_requested(void)
@@ -202,9 +231,9 @@ bool crt_quit_requested(void)
 int crt_cols(void)  { return COLS; }
 int crt_lines(void) { return LINES; }
 
-int crt_attr(enum crt_role role)
+void crt_repaint(void)
 {
-	return (unsigned)role < CR_NROLES ? role_attr[role] : 0;
+	clearok(curscr, TRUE);       /* every cell is sent again, whatever the terminal shows */
 }
 
 int crt_put(int y, int x, int maxw, enum crt_role role, const char *s)
@@ -224,7 +253,24 @@ int crt_put(int y, int x, int maxw, enum crt_role role, const char *s)
 		cols++;
 	}
 	attrset(role_attr[role]);
-	mvaddnstr(y, x, s, (int)bytes);
+	if (s[bytes] && cols > 0) {
+		/* More than fits: the end becomes an ellipsis ("..." in ASCII), never a silent cut. */
+		const char *dots = crt_utf8 ? "\xe2\x80\xa6" : cols >= 3 ? "..." : ".";
+		int ndots = crt_utf8 ? 1 : (int)strlen(dots);
+		size_t keep = bytes;
+
+		for (int i = 0; i < ndots; i++) {
+			do
+				keep--;
+			while (keep > 0 && (s[keep] & 0xc0) == 0x80);
+		}
+		move(y, x);
+		if (keep)
+			addnstr(s, (int)keep);
+		addstr(dots);
+	} else {
+		mvaddnstr(y, x, s, (int)bytes);
+	}
 	attrset(A_NORMAL);
 	return cols;
 }

@@ -2,7 +2,7 @@
  * crt.h — everything curses: set-up, teardown, colours, keys (htop's CRT.c idea).
  *
  * No other file calls initscr()/endwin() or installs signal handlers; drawing code
- * asks for an attribute by role (crt_attr(CR_STARVING)) and never for a colour,
+ * asks for an attribute by role (crt_put(..., CR_STARVING, ...)) and never for a colour,
  * so NO_COLOR and monochrome terminals need no special cases anywhere else.
  */
 #ifndef IOLAB_VIEW_CRT_H
@@ -14,10 +14,24 @@
 #define MIN_COLS   80          /* below this the screen says so instead of drawing */
 #define MIN_LINES  24
 
-#define KEY_ESCAPE 27
-#define KEY_TABKEY 9
-#define KEY_CTRL_L 12
-#define KEY_CTRL_C 3
+/*
+ * Keys as crt_getkey() returns them: printable ASCII as itself, the rest as
+ * these codes, so that no other file needs curses to understand a key.
+ */
+enum crt_key {
+	K_NONE      = -1,      /* no key before the timeout (or a quit signal came) */
+	K_TAB       = 9,
+	K_ENTER     = '\n',    /* also Return, keypad Enter */
+	K_CTRL_L    = 12,
+	K_CTRL_U    = 21,
+	K_ESC       = 27,
+	K_BACKSPACE = 127,     /* also ^H and the terminal's backspace key */
+	K_UP = 0x1000, K_DOWN, K_PGUP, K_PGDN, K_HOME, K_END,
+	K_BTAB,                /* Shift-Tab */
+	K_F1, K_F10,
+	K_RESIZE,              /* the terminal changed size */
+	K_OTHER,               /* a key the viewer has no use for */
+};
 
 /* What a piece of text is, not what colour it gets. */
 enum crt_role {
@@ -47,16 +61,26 @@ extern bool crt_colors;    /* colours in use (not NO_COLOR, terminal has them) *
 int  crt_init(bool no_color, bool force_ascii, char *err, size_t errlen);
 /* Restore the terminal (idempotent). */
 void crt_done(void);
-/* A key, or ERR after timeout_ms (KEY_RESIZE on resize).  Also ERR when a quit signal came. */
+/*
+ * Only the quit handlers (SIGINT/SIGTERM/SIGHUP set crt_quit_requested()), no
+ * terminal: for the batch path, which prints JSON and must end cleanly on Ctrl-C.
+ */
+void crt_catch_quit(void);
+/* Ctrl-L: the next refresh repaints every cell. */
+void crt_repaint(void);
+/* A key (enum crt_key), or K_NONE after timeout_ms or when a quit signal came. */
 int  crt_getkey(int timeout_ms);
 /* SIGINT/SIGTERM/SIGHUP arrived: time to leave. */
 bool crt_quit_requested(void);
-/* Current size (after a KEY_RESIZE). */
+/* Current size (after a K_RESIZE): what the layout step fits the screen to. */
 int  crt_cols(void);
 int  crt_lines(void);
-int  crt_attr(enum crt_role role);
 
-/* Clipped text: at most maxw columns of s at (y, x) in the role's attribute. Returns columns used. */
+/*
+ * Text in at most maxw columns at (y, x), in the role's attribute.  Text that
+ * does not fit is cut and ends with an ellipsis, so a cut is never mistaken for
+ * the whole.  Returns the columns used.
+ */
 int  crt_put(int y, int x, int maxw, enum crt_role role, const char *s);
 /* Fill columns x..x+w-1 of line y with spaces in a role (a bar). */
 void crt_fill(int y, int x, int w, enum crt_role role);

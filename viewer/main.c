@@ -9,7 +9,7 @@
  * commands that show the same thing from outside.  It reads the servers' telemetry
  * segments (/dev/shm/iolab.<model>.<pid>, see common/telemetry.h) read-only.
  *
- * Usage:  iolab-view [--pid PID]... [--interval MS] [--starve MS] [--ascii] [--no-color]
+ * Usage:  iolab-view [--pid PID]... [--watch NAME,...] [--interval MS] [--starve MS] [--ascii] [--no-color]
  *         iolab-view --batch [--count N] [--interval MS] [--conns] [--pid PID]...
  *
  * Try:    bin/echo-epoll-lt -p 7000 &  bin/echo-blocking -p 7001 &  bin/iolab-view
@@ -20,7 +20,8 @@
  *
  * Keys are those of htop: q quits, h helps, Tab switches views, arrows select.
  * The code follows htop's split: sample.c reads segments into a model, ui.c
- * orders it, draw.c paints it, crt.c owns the terminal; batch.c prints JSON.
+ * orders it and lays the screen out, draw.c and draw_server.c paint it, crt.c
+ * owns the terminal; batch.c prints JSON.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -32,7 +33,9 @@
 #include <unistd.h>
 
 #include "viewer/batch.h"
+#include "viewer/counters.h"
 #include "viewer/crt.h"
+#include "viewer/draw.h"
 #include "viewer/sample.h"
 #include "viewer/ui.h"
 
@@ -46,6 +49,7 @@ struct options {
 	long   count;
 	long   interval_ms;
 	long   starve_ms;
+	struct watch watch;
 	struct sampler_opts so;
 };
 
@@ -61,14 +65,20 @@ static void usage(FILE *f)
 		"  -i, --interval MS    time between snapshots (default %d; 10..60000)\n"
 		"  -p, --pid PID        show only this server; repeat for more (up to %d)\n"
 		"      --starve MS      highlight connections ready but unserved longer (default %d)\n"
+		"  -w, --watch NAME,... show these counters on the Overview (total and per second) and\n"
+		"                       highlight them in the server's views; names as in bin/iolab-stat\n"
+		"                       (scanned, refused, sigq_overflow, submits, completions...) or\n"
+		"                       scanned_per_wakeup, completions_per_wait, events_per_wakeup,\n"
+		"                       empty_wakeup_pct; may be repeated\n"
 		"      --conns          batch: include every connection of every server\n"
 		"      --ascii          no UTF-8 (ASCII sparklines); automatic if the locale is not UTF-8\n"
 		"      --no-color       no colours (also when NO_COLOR is set)\n"
 		"  -h, --help           this text\n"
 		"\n"
 		"Keys: q quit, h help, Tab views, arrows select, Enter open, p pause, +/- rate,\n"
-		"      s and </> sort, / filter, v verify commands.\n"
-		"Try:  bin/echo-epoll-lt & bin/iolab-view        bin/iolab-view --batch -n 3 --interval 500\n",
+		"      s and </> sort, / filter, c counters, v verify commands.\n"
+		"Try:  bin/echo-epoll-lt & bin/iolab-view        bin/iolab-view --batch -n 3 --interval 500\n"
+		"      bin/echo-poll & bin/iolab-view --watch scanned,scanned_per_wakeup\n",
 		DEFAULT_INTERVAL_MS, MAX_PIDS, DEFAULT_STARVE_MS);
 }
 
@@ -102,12 +112,14 @@ static long parse_long(const char *s, long min, long max, const char *what)
 static void parse_args(int argc, char **argv, struct options *o)
 {
 	enum { OPT_STARVE = 256, OPT_CONNS, OPT_ASCII, OPT_NO_COLOR };
+	char err[2048];
 	static const struct option longs[] = {
 		{ "batch", no_argument, NULL, 'b' },      { "count", required_argument, NULL, 'n' },
 		{ "interval", required_argument, NULL, 'i' }, { "pid", required_argument, NULL, 'p' },
 		{ "starve", required_argument, NULL, OPT_STARVE }, { "conns", no_argument, NULL, OPT_CONNS },
 		{ "ascii", no_argument, NULL, OPT_ASCII }, { "no-color", no_argument, NULL, OPT_NO_COLOR },
 		{ "no-colour", no_argument, NULL, OPT_NO_COLOR }, { "help", no_argument, NULL, 'h' },
+		{ "watch", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -116,7 +128,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 	o->interval_ms = DEFAULT_INTERVAL_MS;
 	o->starve_ms = DEFAULT_STARVE_MS;
 	opterr = 0;                               /* our own messages, with exit 2 */
-	while ((c = getopt_long(argc, argv, ":bn:i:p:h", longs, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":bn:i:p:w:h", longs, NULL)) != -1) {
 		switch (c) {
 		case 'b': o->batch = true; break;
 		case 'n': o->count = parse_long(optarg, 0, LONG_MAX, "--count"); break;
@@ -125,6 +137,10 @@ static void parse_args(int argc, char **argv, struct options *o)
 			if (o->so.npids == MAX_PIDS)
 				bad_usage("too many --pid options (at most %d)", MAX_PIDS);
 			o->so.pids[o->so.npids++] = (pid_t)parse_long(optarg, 1, INT_MAX, "--pid");
+			break;
+		case 'w':
+			if (watch_parse(&o->watch, optarg, err, sizeof(err)) < 0)
+				bad_usage("%s", err);
 			break;
 		case OPT_STARVE: o->starve_ms = parse_long(optarg, 0, 3600000, "--starve"); break;
 		case OPT_CONNS: o->conns = true; break;
@@ -158,7 +174,7 @@ static int run_interactive(struct sampler *s, const struct options *o)
 		fprintf(stderr, PROG ": %s\n", err);
 		return 1;
 	}
-	ui_init(&u, (int)o->interval_ms, o->so.starve_ns);
+	ui_init(&u, (int)o->interval_ms, o->so.starve_ns, &o->watch);
 	now = tm_now();
 	sampler_sample(s, now);
 	next = now + (uint64_t)(o->interval_ms < FIRST_SAMPLE_MS ? o->interval_ms : FIRST_SAMPLE_MS) * 1000000u;
@@ -174,7 +190,12 @@ static int run_interactive(struct sampler *s, const struct options *o)
 			last = o->count && ++refreshes >= o->count;
 		}
 		if (dirty) {
-			ui_prepare(&u, s, now);
+			/* htop's order: the model is sampled, laid out for this size, then drawn. */
+			ui_prepare(&u, s, now, crt_cols(), crt_lines());
+			if (u.repaint) {
+				crt_repaint();
+				u.repaint = false;
+			}
 			draw_screen(&u, s);
 			dirty = false;
 		}
@@ -201,8 +222,10 @@ int main(int argc, char **argv)
 	parse_args(argc, argv, &o);
 	sampler_init(&s, &o.so);
 	if (o.batch) {
-		struct batch_opts bo = { .count = o.count, .interval_ms = o.interval_ms, .conns = o.conns };
+		struct batch_opts bo = { .count = o.count, .interval_ms = o.interval_ms, .conns = o.conns,
+					 .stop = crt_quit_requested };
 
+		crt_catch_quit();                   /* Ctrl-C ends the run cleanly (exit 0) */
 		rc = batch_run(&s, &bo);
 	} else {
 		rc = run_interactive(&s, &o);

@@ -16,6 +16,9 @@
  * slot_hwm is clamped to nslots, counters that go backwards count as zero, and a
  * file that shrinks under us is dropped before it is touched again (touching a
  * page past the end of a shrunk file is SIGBUS).
+ *
+ * Beside it: quarantine.c (segments not shown), evlog.c (the event ring);
+ * /proc/PID/stat is read by common/procstat.c.
  */
 #include "viewer/sample.h"
 
@@ -29,21 +32,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fairness.h"
+#include "common/procstat.h"
+#include "viewer/evlog.h"
+#include "viewer/quarantine.h"
+
 #define NS_PER_S        1000000000ull
-#define BAD_RETRY_NS    (1ull * NS_PER_S)  /* look at a refused segment again after this */
-#define BAD_NOTE_AFTER  (1ull * NS_PER_S)  /* garbage this old is worth a note (a new
-					      segment is all zeros for a moment) */
-#define BAD_STALE       1                  /* bad_seg.err: the writer is dead */
-#define BAD_KIND        2                  /* bad_seg.err: unknown kind */
-#define BAD_EXITING     3                  /* bad_seg.err: shutting down already */
-#define LOG_BATCH       256                /* events copied per tm_read_log() call */
 #define CPU_WINDOW_NS   (1ull * NS_PER_S)  /* CPU % is measured over at least this long */
 
 /* ------------------------------------------------------------------ helpers */
 
-static void add_note(struct sampler *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void add_note(struct sampler *s, const char *fmt, ...)
+void sampler_add_note(struct sampler *s, const char *fmt, ...)
 {
 	char *note = s->notes[s->notes_total % NOTES_MAX];
 	va_list ap;
@@ -107,54 +106,6 @@ static bool pid_wanted(const struct sampler *s, pid_t pid)
 	return false;
 }
 
-/*
- * utime + stime from a /proc/PID/stat descriptor.  The descriptor is kept open
- * for the life of the segment and re-read with pread(): one system call a
- * refresh instead of three, and it stays bound to the process it was opened
- * for (a recycled pid cannot slip in; a dead process reads as ESRCH).
- */
-static bool stat_fd_ticks(int fd, uint64_t *ticks)
-{
-	char buf[1024];
-	unsigned long long ut, st;
-	const char *p;
-	ssize_t n;
-
-	if (fd < 0)
-		return false;
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	/* The command name (field 2) may hold spaces and ')': fields restart after the last ')'. */
-	p = strrchr(buf, ')');
-	if (!p)
-		return false;
-	/* After ')' come field 3 (state) ... field 14 utime, 15 stime. */
-	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		return false;
-	*ticks = ut + st;
-	return true;
-}
-
-static int open_stat(pid_t pid)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	return open(path, O_RDONLY | O_CLOEXEC);
-}
-
-bool proc_cpu_ticks(pid_t pid, uint64_t *ticks)
-{
-	int fd = open_stat(pid);
-	bool ok = stat_fd_ticks(fd, ticks);
-
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
 static uint64_t delta(uint64_t now, uint64_t before)
 {
 	return now >= before ? now - before : 0;   /* a counter going back: new writer, count 0 */
@@ -165,64 +116,26 @@ static double ratio(uint64_t num, uint64_t den)
 	return den ? (double)num / (double)den : NAN;
 }
 
-/* ---------------------------------------------------------------- bad list */
-
-static const char *bad_reason(int err)
+/* No figures yet (or any more): zeros for amounts, NAN for ratios. */
+static void rates_none(struct rates *r)
 {
-	switch (err) {
-	case BAD_STALE:   return "its process is gone (killed?); make clean-shm removes it";
-	case BAD_KIND:    return "unknown segment kind";
-	case BAD_EXITING: return "shutting down";
-	}
-	return tm_open_strerror(err);
+	memset(r, 0, sizeof(*r));
+	r->ev_per_wake = r->empty_pct = r->sys_per_msg = NAN;
+	r->scanned_per_wake = r->compl_per_wait = NAN;
+	r->cpu_pct = r->fairness = NAN;
+	for (int i = 0; i < TM_NCOUNTERS_USED; i++)
+		r->cnt_s[i] = NAN;
 }
 
-static struct bad_seg *bad_find(struct sampler *s, const char *path)
+double rates_derived(const struct rates *r, int d)
 {
-	for (size_t i = 0; i < s->nbad; i++)
-		if (strcmp(s->bad[i].path, path) == 0)
-			return &s->bad[i];
-	return NULL;
-}
-
-static void bad_add(struct sampler *s, const char *path, ino_t ino, int err, uint64_t now)
-{
-	struct bad_seg *b;
-
-	if (s->nbad == s->bad_cap) {
-		size_t cap = s->bad_cap ? 2 * s->bad_cap : 8;
-		struct bad_seg *v = realloc(s->bad, cap * sizeof(*v));
-
-		if (!v)
-			return;           /* out of memory: we will simply look at it again */
-		s->bad = v;
-		s->bad_cap = cap;
+	switch (d) {
+	case DV_EVENTS_PER_WAKEUP:    return r->ev_per_wake;
+	case DV_EMPTY_PCT:            return r->empty_pct;
+	case DV_SCANNED_PER_WAKEUP:   return r->scanned_per_wake;
+	case DV_COMPLETIONS_PER_WAIT: return r->compl_per_wait;
 	}
-	b = &s->bad[s->nbad++];
-	memset(b, 0, sizeof(*b));
-	snprintf(b->path, sizeof(b->path), "%s", path);
-	b->ino = ino;
-	b->err = err;
-	b->first_ns = now;
-	b->retry_ns = now + BAD_RETRY_NS;
-	b->seen = true;
-	/* A dead writer is certain at once; garbage might be a segment being created. */
-	if (err == BAD_STALE) {
-		add_note(s, "ignored %s: %s", path, bad_reason(err));
-		b->noted = true;
-	} else if (err == BAD_EXITING) {
-		b->noted = true;   /* nothing worth saying */
-	}
-}
-
-static void bad_sweep(struct sampler *s)
-{
-	size_t j = 0;
-
-	for (size_t i = 0; i < s->nbad; i++)
-		if (s->bad[i].seen)
-			s->bad[j++] = s->bad[i];
-	s->nbad = j;
+	return NAN;
 }
 
 /* --------------------------------------------------------------- segments */
@@ -278,15 +191,14 @@ static int seg_open(const char *path, struct seg **out, ino_t *ino)
 	g->ino = *ino;
 	g->kind = (int)g->rd.hdr->kind;
 	g->pid = g->rd.hdr->pid;
-	g->stat_fd = open_stat(g->pid);
+	g->stat_fd = procstat_open(g->pid);
 	g->start_mono_ns = g->rd.hdr->start_mono_ns;
 	copy_printable(g->model, sizeof(g->model), g->rd.hdr->model, sizeof(g->rd.hdr->model));
 	copy_printable(g->wait_call, sizeof(g->wait_call), g->rd.hdr->wait_call, sizeof(g->rd.hdr->wait_call));
 	copy_printable(g->addr, sizeof(g->addr), g->rd.hdr->addr, sizeof(g->rd.hdr->addr));
 	copy_printable(g->options, sizeof(g->options), g->rd.hdr->options, sizeof(g->rd.hdr->options));
 	g->status = SEG_LIVE;
-	g->r.ev_per_wake = g->r.empty_pct = g->r.sys_per_msg = NAN;
-	g->r.cpu_pct = g->r.fairness = NAN;
+	rates_none(&g->r);
 	*out = g;
 	return TM_OK;
 }
@@ -316,14 +228,6 @@ static struct seg *seg_find(const struct sampler *s, const char *path)
 	return NULL;
 }
 
-struct seg *sampler_find_pid(const struct sampler *s, pid_t pid)
-{
-	for (size_t i = 0; i < s->nsegs; i++)
-		if (s->segs[i]->pid == pid)
-			return s->segs[i];
-	return NULL;
-}
-
 /* Try (again) to open a path that tm_list() reported. */
 static void try_open(struct sampler *s, const char *path, struct bad_seg *b)
 {
@@ -337,17 +241,10 @@ static void try_open(struct sampler *s, const char *path, struct bad_seg *b)
 		seg_add(s, g);
 		return;
 	}
-	if (!b) {
+	if (!b)
 		bad_add(s, path, ino, rc, s->now_ns);
-		return;
-	}
-	b->err = rc;
-	b->ino = ino;
-	b->retry_ns = s->now_ns + BAD_RETRY_NS;
-	if (!b->noted && s->now_ns - b->first_ns >= BAD_NOTE_AFTER) {
-		add_note(s, "ignored %s: %s", path, bad_reason(rc));
-		b->noted = true;
-	}
+	else
+		bad_again(s, b, ino, rc);
 }
 
 /* tm_list() callback: one path under /dev/shm with our prefix. */
@@ -356,7 +253,6 @@ static void on_path(const char *path, void *arg)
 	struct sampler *s = arg;
 	struct seg *g = seg_find(s, path);
 	struct bad_seg *b;
-	struct stat st;
 
 	if (g) {
 		g->seen = true;
@@ -369,15 +265,8 @@ static void on_path(const char *path, void *arg)
 		try_open(s, path, NULL);
 		return;
 	}
-	b->seen = true;
-	if (s->now_ns < b->retry_ns)
-		return;
-	/* A dead writer's segment stays dead unless someone replaced the file. */
-	if (b->err == BAD_STALE && stat(path, &st) == 0 && st.st_ino == b->ino) {
-		b->retry_ns = s->now_ns + BAD_RETRY_NS;
-		return;
-	}
-	try_open(s, path, b);
+	if (!bad_still(s, b))
+		try_open(s, path, b);
 }
 
 /* ------------------------------------------------------------ one segment */
@@ -404,11 +293,9 @@ static void seg_check_alive(struct sampler *s, struct seg *g)
 	g->status = SEG_EXITED;
 	g->exited_ns = s->now_ns;
 	g->exit_why = why;
-	memset(&g->r, 0, sizeof(g->r));
-	g->r.ev_per_wake = g->r.empty_pct = g->r.sys_per_msg = NAN;
-	g->r.cpu_pct = g->r.fairness = NAN;
+	rates_none(&g->r);
 	g->nconns = 0;
-	add_note(s, "%s pid %d %s", g->model, (int)g->pid, why);
+	sampler_add_note(s, "%s pid %d %s", g->model, (int)g->pid, why);
 }
 
 static bool mem_reserve(struct seg *g, size_t n)
@@ -475,14 +362,14 @@ static void row_from_slot(const struct sampler *s, struct conn_row *row, const s
 static void seg_read_slots(struct sampler *s, struct seg *g)
 {
 	uint32_t hwm = atomic_load_explicit(&g->rd.hdr->slot_hwm, memory_order_acquire);
-	double sum = 0, sumsq = 0;
-	unsigned n = 0;
+	struct jain fair = { 0 };
 
 	if (hwm > g->rd.hdr->nslots)
 		hwm = g->rd.hdr->nslots;          /* a lying header: never past the mapping */
 	g->nconns = 0;
 	g->r.starve_ns = 0;
 	g->r.starving = 0;
+	g->r.max_wait_ns = 0;
 	if (!mem_reserve(g, hwm))
 		return;
 	for (uint32_t i = 0; i < hwm; i++) {
@@ -500,19 +387,17 @@ static void seg_read_slots(struct sampler *s, struct seg *g)
 		if (row->wait_ns > g->r.starve_ns)
 			g->r.starve_ns = row->wait_ns;
 		g->r.starving += row->starving;
+		if (row->max_wait_ns > g->r.max_wait_ns)
+			g->r.max_wait_ns = row->max_wait_ns;
 		/*
 		 * Fairness counts the connections that wanted service: those that moved
 		 * bytes, and those waiting right now (a starved one moved nothing).  An
 		 * idle client is not treated unfairly by being idle.
 		 */
-		if (row->d_bytes || row->wait_ns) {
-			sum += (double)row->d_bytes;
-			sumsq += (double)row->d_bytes * (double)row->d_bytes;
-			n++;
-		}
+		if (row->d_bytes || row->wait_ns)
+			jain_add(&fair, (double)row->d_bytes);
 	}
-	/* Jain's index: (sum x)^2 / (n * sum x^2); 1 when all equal, 1/n when one gets everything. */
-	g->r.fairness = g->have_prev && n && sumsq > 0 ? sum * sum / ((double)n * sumsq) : NAN;
+	g->r.fairness = g->have_prev ? jain_index(&fair) : NAN;
 }
 
 static void seg_read_probes(struct seg *g)
@@ -536,82 +421,27 @@ static void seg_read_probes(struct seg *g)
 	}
 }
 
-static void log_append(struct log_ring *l, const struct tm_event *e)
-{
-	l->ev[l->head] = *e;
-	l->head = (l->head + 1) % LOG_KEEP;
-	if (l->count < LOG_KEEP)
-		l->count++;
-	l->seq++;
-}
-
-/* Copy new events from the ring; a gap (overwritten before we read it) becomes a kind-0 line. */
-void seg_poll_log(struct seg *g)
-{
-	struct tm_event batch[LOG_BATCH];
-	struct log_ring *l = g->log;
-	uint64_t missed;
-	size_t n;
-
-	if (!g->want_log || !g->rd.hdr) {
-		if (l)
-			l->started = false;   /* the next look starts afresh, not with a false gap */
-		return;
-	}
-	if (!l) {
-		l = g->log = calloc(1, sizeof(*l));
-		if (!l)
-			return;
-	}
-	if (!l->started) {
-		uint64_t head = atomic_load(&g->rd.hdr->log_head);
-
-		l->head = l->count = 0;
-		l->missed_total = 0;
-		l->cursor = head > g->rd.hdr->nlog ? head - g->rd.hdr->nlog : 0;
-		l->started = true;
-		l->seq++;
-	}
-	do {
-		n = tm_read_log(&g->rd, &l->cursor, batch, LOG_BATCH, &missed);
-		if (missed) {
-			struct tm_event gap = { .kind = 0, .fd = -1, .value = (int64_t)missed };
-
-			gap.t_ns = n ? batch[0].t_ns : 0;
-			log_append(l, &gap);
-			l->missed_total += missed;
-		}
-		for (size_t i = 0; i < n; i++)
-			log_append(l, &batch[i]);
-	} while (n == LOG_BATCH);
-}
-
-size_t seg_log_count(const struct seg *g)
-{
-	return g->log ? g->log->count : 0;
-}
-
-const struct tm_event *seg_log_at(const struct seg *g, size_t i)
-{
-	const struct log_ring *l = g->log;
-
-	if (!l || i >= l->count)
-		return NULL;
-	return &l->ev[(l->head + LOG_KEEP - l->count + i) % LOG_KEEP];
-}
-
 /* Per-interval figures from two counter readings. */
 static void seg_rates(struct sampler *s, struct seg *g)
 {
 	const uint64_t *c = g->cnt, *p = g->prev_cnt;
 	double dt = (double)(g->t_ns - g->prev_t_ns) / 1e9;
-	uint64_t frames, waits, calls;
+	uint64_t frames, waits, wakeups, spins, calls;
 
 	if (!g->have_prev || dt <= 0)
 		return;
 	frames = delta(c[TM_FRAMES_IN], p[TM_FRAMES_IN]);
 	waits = delta(c[TM_WAIT_CALLS], p[TM_WAIT_CALLS]);
+	spins = delta(c[TM_SPINS], p[TM_SPINS]);
 	calls = delta(c[TM_READ_CALLS], p[TM_READ_CALLS]) + delta(c[TM_WRITE_CALLS], p[TM_WRITE_CALLS]) + waits;
+	/*
+	 * The busy loop (nonblocking) never waits: wait_calls counts only its optional
+	 * naps, while empty_wakeups and scanned are counted per turn.  Per nap, its
+	 * "empty %" would be over 100 and mean nothing; per turn it is the lesson
+	 * (almost every turn finds nothing).  Any model that counts spins is such a loop.
+	 */
+	g->r.per_spin = spins > 0 || (c[TM_SPINS] > 0 && waits == 0);
+	wakeups = g->r.per_spin ? spins : waits;
 
 	g->r.msgs_s = (double)frames / dt;
 	g->r.mb_in_s = (double)delta(c[TM_BYTES_IN], p[TM_BYTES_IN]) / dt / 1e6;
@@ -619,9 +449,13 @@ static void seg_rates(struct sampler *s, struct seg *g)
 	g->r.eagain_rd_s = (double)delta(c[TM_EAGAIN_RD], p[TM_EAGAIN_RD]) / dt;
 	g->r.eagain_wr_s = (double)delta(c[TM_EAGAIN_WR], p[TM_EAGAIN_WR]) / dt;
 	g->r.waits_s = (double)waits / dt;
-	g->r.ev_per_wake = ratio(delta(c[TM_EVENTS], p[TM_EVENTS]), waits);
-	g->r.empty_pct = waits ? 100.0 * ratio(delta(c[TM_EMPTY_WAKEUPS], p[TM_EMPTY_WAKEUPS]), waits) : NAN;
+	g->r.ev_per_wake = ratio(delta(c[TM_EVENTS], p[TM_EVENTS]), wakeups);
+	g->r.empty_pct = wakeups ? 100.0 * ratio(delta(c[TM_EMPTY_WAKEUPS], p[TM_EMPTY_WAKEUPS]), wakeups) : NAN;
+	g->r.scanned_per_wake = c[TM_SCANNED] ? ratio(delta(c[TM_SCANNED], p[TM_SCANNED]), wakeups) : NAN;
+	g->r.compl_per_wait = c[TM_COMPLETIONS] ? ratio(delta(c[TM_COMPLETIONS], p[TM_COMPLETIONS]), waits) : NAN;
 	g->r.sys_per_msg = ratio(calls, frames);
+	for (int i = 0; i < TM_NCOUNTERS_USED; i++)
+		g->r.cnt_s[i] = counter_kind(i) == CK_GAUGE ? NAN : (double)delta(c[i], p[i]) / dt;
 
 	if (g->hist_len == HIST_LEN)
 		memmove(g->hist, g->hist + 1, (HIST_LEN - 1) * sizeof(g->hist[0]));
@@ -638,12 +472,15 @@ static void seg_rates(struct sampler *s, struct seg *g)
  */
 static void seg_cpu(struct sampler *s, struct seg *g)
 {
+	struct proc_stat ps;
 	uint64_t ticks = 0;
 	bool ok;
 
 	if (g->cpu_read_ns && s->now_ns - g->cpu_read_ns < CPU_WINDOW_NS)
 		return;
-	ok = stat_fd_ticks(g->stat_fd, &ticks);
+	ok = procstat_read_fd(g->stat_fd, &ps);
+	if (ok)
+		ticks = ps.utime + ps.stime;
 	if (ok && g->cpu_read_ok && s->clk_tck > 0)
 		g->r.cpu_pct = 100.0 * (double)delta(ticks, g->cpu_ticks) / (double)s->clk_tck /
 			       ((double)(s->now_ns - g->cpu_read_ns) / 1e9);
@@ -687,8 +524,10 @@ static void sweep_exited(struct sampler *s)
 
 		if (g->status == SEG_EXITED && s->now_ns - g->exited_ns >= EXIT_LINGER_NS) {
 			if (stat(g->path, &st) == 0 && st.st_ino == g->ino && !bad_find(s, g->path)) {
-				bad_add(s, g->path, g->ino, BAD_STALE, s->now_ns);
-				s->bad[s->nbad - 1].noted = true;   /* already said "killed" */
+				struct bad_seg *b = bad_add(s, g->path, g->ino, BAD_STALE, s->now_ns);
+
+				if (b)
+					b->noted = true;      /* already said "killed" */
 			}
 			seg_free(g);
 			continue;

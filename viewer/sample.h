@@ -18,9 +18,9 @@
 #include <sys/types.h>
 
 #include "common/telemetry.h"
+#include "viewer/counters.h"
 
 #define HIST_LEN       240      /* samples of messages/s kept for the sparkline */
-#define LOG_KEEP       2000     /* events kept for the event-log view */
 #define NOTES_MAX      8        /* most recent notes kept */
 #define NOTE_LEN       160
 #define MAX_PIDS       32       /* --pid may be given this many times */
@@ -39,15 +39,27 @@ struct rates {
 	double   eagain_rd_s;     /* reads that found nothing, per second */
 	double   eagain_wr_s;     /* writes the socket refused (full send buffer), per second */
 	double   waits_s;         /* calls of the model's waiting call per second */
-	double   ev_per_wake;     /* events delivered per waiting call */
+	/*
+	 * A "wakeup" is a return of the waiting call (wait_calls).  The busy loop has
+	 * no waiting call: each turn (spins) plays that part, and per_spin says so.
+	 */
+	bool     per_spin;        /* the figures below are per loop turn (spins), not per wait */
+	double   ev_per_wake;     /* events delivered per wakeup */
 	double   empty_pct;       /* % of wakeups that found nothing to do */
+	double   scanned_per_wake;/* descriptors examined per wakeup */
+	double   compl_per_wait;  /* completions reaped per waiting call */
+	double   cnt_s[TM_NCOUNTERS_USED];  /* every counter per second (NAN for a gauge) */
 	double   sys_per_msg;     /* (read + write + wait calls) per frame */
 	double   cpu_pct;         /* user+system CPU of the writer process, % of one core,
 				     over the last second or more (see seg_cpu) */
 	double   fairness;        /* Jain's index over per-connection bytes (1 = fair) */
 	uint64_t starve_ns;       /* longest wait a ready connection is suffering right now */
-	unsigned starving;        /* connections waiting longer than the threshold */
+	unsigned starving;        /* connections waiting longer than the threshold now */
+	uint64_t max_wait_ns;     /* longest ready -> served wait ever, over the open connections */
 };
+
+/* A derived figure (enum derived) of a server's last interval; NAN when it has none. */
+double rates_derived(const struct rates *r, int d);
 
 /* One connection as sampled: a plain (non-atomic) copy of its slot plus derived figures. */
 struct conn_row {
@@ -69,15 +81,8 @@ struct slot_mem {
 	uint64_t bytes;           /* bytes_in + bytes_out at the last sample */
 };
 
-/* A line of the event log: a copied event, or (kind 0) a note that `value` events were lost. */
-struct log_ring {
-	uint64_t        cursor;          /* next ring index to read (tm_read_log) */
-	bool            started;
-	struct tm_event ev[LOG_KEEP];
-	size_t          head, count;     /* oldest is ev[(head + LOG_KEEP - count) % LOG_KEEP] */
-	uint64_t        missed_total;    /* events overwritten before the viewer read them */
-	uint64_t        seq;             /* bumped whenever something is appended */
-};
+struct log_ring;   /* evlog.h */
+struct bad_seg;    /* quarantine.h */
 
 /* One telemetry segment: a server or the probe. */
 struct seg {
@@ -124,16 +129,6 @@ struct seg {
 	struct log_ring *log;
 };
 
-/* A segment that could not be used (garbage, truncated, stale): not shown, retried now and then. */
-struct bad_seg {
-	char     path[256];
-	ino_t    ino;
-	int      err;                    /* tm_open_result, or 1 = stale (writer dead) */
-	uint64_t first_ns, retry_ns;
-	bool     noted;
-	bool     seen;
-};
-
 struct sampler_opts {
 	pid_t    pids[MAX_PIDS];         /* --pid filter; npids == 0: everything */
 	int      npids;
@@ -160,15 +155,8 @@ void sampler_free(struct sampler *s);
 void sampler_sample(struct sampler *s, uint64_t now);
 /* The note added `back` notes ago (0 = newest), or NULL; *when (if not NULL) gets its time. */
 const char *sampler_note(const struct sampler *s, unsigned back, uint64_t *when);
-struct seg *sampler_find_pid(const struct sampler *s, pid_t pid);
 
-/* Copy new events now if g->want_log (sampling does it too; this is for a view just opened). */
-void seg_poll_log(struct seg *g);
-/* Event log of one segment, oldest first: i in [0, count). */
-const struct tm_event *seg_log_at(const struct seg *g, size_t i);
-size_t seg_log_count(const struct seg *g);
-
-/* Parse /proc/PID/stat: utime+stime in clock ticks.  false if the process is gone. */
-bool proc_cpu_ticks(pid_t pid, uint64_t *ticks);
+/* Add a note (printf-style; made printable), shown on the status line and in the JSON. */
+void sampler_add_note(struct sampler *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

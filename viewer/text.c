@@ -113,16 +113,6 @@ char *mask_fit(uint32_t mask, int width, char *buf, size_t len)
 	return buf;
 }
 
-const char *errno_name(int e)
-{
-	const char *name;
-
-	if (e == 0)
-		return "0";
-	name = e > 0 ? strerrorname_np(e) : NULL;
-	return name ? name : "E?";
-}
-
 char *event_detail(const struct tm_event *e, char *buf, size_t len)
 {
 	char m[160], d[32];
@@ -241,24 +231,73 @@ const char *probe_explain(const struct tm_probe *p)
 	return "an unusual mask: see the table in common/masks.c";
 }
 
+/*
+ * What to trace for a model: its waiting call and the calls that move its bytes.
+ * The echo skeleton reads with readv() and writes with write() (common/buf.c),
+ * accepts with accept4(); none of those is in strace's %network class, so a
+ * trace of %network alone prints nothing while a server echoes.  AIO and
+ * io_uring move bytes inside the kernel: their submit and reap calls are the I/O.
+ */
 const char *strace_filter(const char *wait_call)
 {
+#define IO "accept4,readv,write"
 	static const struct { const char *call, *filter; } map[] = {
-		{ "epoll_wait",     "epoll_wait,epoll_pwait,epoll_pwait2" },
-		{ "epoll_pwait",    "epoll_wait,epoll_pwait,epoll_pwait2" },
-		{ "select",         "select,pselect6" },
-		{ "pselect",        "select,pselect6" },
-		{ "poll",           "poll,ppoll" },
-		{ "ppoll",          "poll,ppoll" },
-		{ "io_getevents",   "io_getevents,io_pgetevents" },
-		{ "sigwaitinfo",    "rt_sigtimedwait" },
-		{ "sigtimedwait",   "rt_sigtimedwait" },
+		{ "accept/read",      IO },                                  /* blocking: these are the waits */
+		{ "none (busy loop)", IO ",clock_nanosleep" },               /* the nap of --sleep-us */
+		{ "epoll_wait",       "epoll_wait,epoll_pwait,epoll_pwait2,epoll_ctl," IO },
+		{ "epoll_pwait",      "epoll_wait,epoll_pwait,epoll_pwait2,epoll_ctl," IO },
+		{ "select",           "select,pselect6," IO },
+		{ "pselect",          "select,pselect6," IO },
+		{ "poll",             "poll,ppoll," IO },
+		{ "ppoll",            "poll,ppoll," IO },
+		{ "sigwaitinfo",      "rt_sigtimedwait," IO },
+		{ "sigtimedwait",     "rt_sigtimedwait," IO },
+		{ "io_getevents",     "io_submit,io_getevents,io_pgetevents,accept4" },
+		{ "io_uring_enter",   "io_uring_enter,io_uring_setup" },
 	};
 
-	if (!wait_call || !*wait_call || strspn(wait_call, "abcdefghijklmnopqrstuvwxyz0123456789_,") != strlen(wait_call))
-		return "%network";     /* nothing usable (or odd characters): the whole network class */
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(wait_call, map[i].call) == 0)
+		if (wait_call && strcmp(wait_call, map[i].call) == 0)
 			return map[i].filter;
+	if (!wait_call || !*wait_call || strspn(wait_call, "abcdefghijklmnopqrstuvwxyz0123456789_,") != strlen(wait_call))
+		return "%network," IO;  /* unknown (or odd characters): the network class and the I/O */
 	return wait_call;
+#undef IO
+}
+
+/*
+ * Options that apply to a model.  The skeleton publishes every option in the
+ * header whatever the model (budget=65536 sleep-us=0 on epoll-lt): until it
+ * publishes only the model's own, those that belong to one model are dropped
+ * here for the others.
+ */
+char *model_options(const char *model, const char *opts, char *buf, size_t len)
+{
+	static const struct { const char *key, *model; } own[] = {
+		{ "budget=", "epoll-et" },
+		{ "sleep-us=", "nonblocking" },
+	};
+	size_t o = 0;
+
+	buf[0] = '\0';
+	while (*opts) {
+		size_t n = strcspn(opts, " ");
+		bool keep = n > 0;
+
+		for (size_t i = 0; i < sizeof(own) / sizeof(own[0]) && keep; i++)
+			if (strncmp(opts, own[i].key, strlen(own[i].key)) == 0 && strcmp(model, own[i].model) != 0)
+				keep = false;
+		if (strncmp(opts, "high-water=", 11) == 0 && strcmp(model, "blocking") == 0)
+			keep = false;                   /* a thread per client: nothing is queued */
+		if (keep && o + n + 2 < len) {
+			if (o)
+				buf[o++] = ' ';
+			memcpy(buf + o, opts, n);
+			o += n;
+			buf[o] = '\0';
+		}
+		opts += n;
+		opts += strspn(opts, " ");
+	}
+	return buf;
 }

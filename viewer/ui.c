@@ -1,5 +1,5 @@
 /*
- * ui.c — views, selection, sorting, filtering and keys.
+ * ui.c — views, selection, sorting, filtering, and the screen's geometry (keys: keys.c).
  *
  * Selections are remembered by identity (a server's pid, a connection's fd), not
  * by row number, so a table that re-sorts itself every refresh does not move the
@@ -8,26 +8,35 @@
 #include "viewer/ui.h"
 
 #include <ctype.h>
-#include <curses.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "viewer/crt.h"
+#include "viewer/evlog.h"
+#include "viewer/text.h"
 
 const char *const view_names[NVIEWS] = {
-	[VIEW_OVERVIEW] = "Overview", [VIEW_CONNS] = "Connections", [VIEW_EVENTS] = "Events",
-	[VIEW_PROBES] = "Probes",     [VIEW_VERIFY] = "Verify",
+	[VIEW_OVERVIEW] = "Overview", [VIEW_CONNS] = "Connections", [VIEW_COUNTERS] = "Counters",
+	[VIEW_EVENTS] = "Events",     [VIEW_PROBES] = "Probes",     [VIEW_VERIFY] = "Verify",
 };
 
-/* Refresh periods offered by + and - (ms). */
-static const int intervals[] = { 100, 200, 250, 500, 1000, 2000, 5000 };
-#define NINTERVALS (int)(sizeof(intervals) / sizeof(intervals[0]))
+/* Where each view's list starts: the lines above it say what the list is about. */
+static const int list_top[NVIEWS] = {
+	[VIEW_OVERVIEW] = 3,   /* 1 what is watched, 2 header */
+	[VIEW_CONNS]    = 6,   /* 1-2 the server, 3 starvation now and ever, 4 its counters, 5 header */
+	[VIEW_COUNTERS] = 5,   /* 1-2 the server, 3 derived figures, 4 header */
+	[VIEW_EVENTS]   = 4,   /* 1 the ring, 2 what the viewer holds of it, 3 header */
+	[VIEW_PROBES]   = 3,
+	[VIEW_VERIFY]   = 3,
+};
+
 #define VERIFY_EVERY_NS 2000000000ull   /* re-read /proc/PID/fd at most this often */
 
-void ui_init(struct ui *u, int interval_ms, uint64_t starve_ns)
+void ui_init(struct ui *u, int interval_ms, uint64_t starve_ns, const struct watch *w)
 {
 	memset(u, 0, sizeof(*u));
+	if (w)
+		u->watch = *w;
 	u->interval_ms = interval_ms;
 	u->starve_ns = starve_ns;
 	u->ov_sort = OV_MODEL;
@@ -111,6 +120,18 @@ static int ov_cmp(const void *pa, const void *pb, void *arg)
 	case OV_CPU:    c = cmp_double(a->r.cpu_pct, b->r.cpu_pct); break;
 	case OV_FAIR:   c = cmp_double(a->r.fairness, b->r.fairness); break;
 	case OV_STARVE: c = cmp_u64(a->r.starve_ns, b->r.starve_ns); break;
+	default: {
+		bool rate;
+		int i = ov_watch_index(u->ov_sort, &rate), id = i >= 0 ? u->watch.id[i] : -1;
+
+		if (id >= DERIVED_BASE)
+			c = cmp_double(rates_derived(&a->r, id - DERIVED_BASE), rates_derived(&b->r, id - DERIVED_BASE));
+		else if (id >= 0 && rate)
+			c = cmp_double(a->r.cnt_s[id], b->r.cnt_s[id]);
+		else if (id >= 0)
+			c = cmp_u64(a->cnt[id], b->cnt[id]);
+		break;
+	}
 	}
 	if (c == 0)
 		c = (a->pid > b->pid) - (a->pid < b->pid);
@@ -145,17 +166,6 @@ static int cn_cmp(const void *pa, const void *pb, void *arg)
 	if (c == 0)
 		c = (a->fd > b->fd) - (a->fd < b->fd);
 	return x->u->cn_desc ? -c : c;
-}
-
-/* Names and identities read best smallest first; amounts biggest first; fairness worst first. */
-static bool ov_natural_desc(int col)
-{
-	return col != OV_MODEL && col != OV_PID && col != OV_PORT && col != OV_FAIR;
-}
-
-static bool cn_natural_desc(int col)
-{
-	return col > CN_READY;
 }
 
 /* ------------------------------------------------------------- preparing */
@@ -197,6 +207,7 @@ static void prepare_overview(struct ui *u, struct sampler *s)
 	if (u->ov_sel >= u->nov)
 		u->ov_sel = u->nov ? u->nov - 1 : 0;
 	u->sel_pid = u->nov ? u->ov[u->ov_sel]->pid : 0;
+	u->ov_top = u->rows > 0 && u->ov_sel >= (size_t)u->rows ? u->ov_sel - (size_t)u->rows + 1 : 0;
 }
 
 struct seg *ui_selected(const struct ui *u)
@@ -243,23 +254,36 @@ static void prepare_conns(struct ui *u, const struct seg *g)
 	if (u->cn_sel >= u->ncn)
 		u->cn_sel = u->ncn ? u->ncn - 1 : 0;
 	u->sel_fd = u->ncn ? g->conns[u->cn[u->cn_sel]].fd : -1;
+	/* Keep the selected connection on screen. */
+	if (u->cn_sel < u->cn_top)
+		u->cn_top = u->cn_sel;
+	if (u->rows > 0 && u->cn_sel >= u->cn_top + (size_t)u->rows)
+		u->cn_top = u->cn_sel - (size_t)u->rows + 1;
+	if (u->cn_top >= u->ncn)
+		u->cn_top = 0;
 }
 
-static bool ev_match(const struct tm_event *e, const char *f)
+/* A number is an fd; text is found in the kind ("refused") or the decoded detail ("ECONNRESET"). */
+bool ui_event_matches(const struct tm_event *e, const char *f)
 {
+	char detail[320];
 	long n;
 
-	if (!*f || e->kind == 0)       /* "events lost" lines always show */
+	if (!*f)
 		return true;
+	if (e->kind == 0)              /* "events lost" lines: only with no filter */
+		return false;
 	if (filter_number(f, &n))
 		return e->fd == n;
-	return strstr(tm_event_name(e->kind), f) != NULL;
+	if (strstr(tm_event_name(e->kind), f))
+		return true;
+	return strstr(event_detail(e, detail, sizeof(detail)), f) != NULL;
 }
 
 static void prepare_events(struct ui *u, const struct seg *g)
 {
 	size_t n = g ? seg_log_count(g) : 0;
-	size_t rows = (size_t)draw_list_rows(u);
+	size_t rows = (size_t)u->rows;
 	size_t *v = grow(u->ev, &u->ev_cap, n + 1, sizeof(*u->ev));
 
 	u->nev = 0;
@@ -267,7 +291,7 @@ static void prepare_events(struct ui *u, const struct seg *g)
 		return;
 	u->ev = v;
 	for (size_t i = 0; i < n; i++)
-		if (ev_match(seg_log_at(g, i), u->filter[VIEW_EVENTS]))
+		if (ui_event_matches(seg_log_at(g, i), u->filter[VIEW_EVENTS]))
 			u->ev[u->nev++] = i;
 	if (!u->ev_follow) {
 		/*
@@ -285,9 +309,70 @@ static void prepare_events(struct ui *u, const struct seg *g)
 		u->ev_top = u->nev > rows ? u->nev - rows : 0;
 }
 
-void ui_prepare(struct ui *u, struct sampler *s, uint64_t now)
+bool ui_watched(const struct ui *u, int id)
+{
+	for (int i = 0; i < u->watch.n; i++)
+		if (u->watch.id[i] == id)
+			return true;
+	return false;
+}
+
+/* Watched first, then the model's own counters that moved, the other nonzero ones, the zeros. */
+static int ct_rank(const struct ui *u, const struct seg *g, int c)
+{
+	if (ui_watched(u, c))
+		return 0;
+	if (g->cnt[c] && counter_is_model_specific(c))
+		return 1;
+	return g->cnt[c] ? 2 : 3;
+}
+
+static void prepare_counters(struct ui *u, const struct seg *g)
+{
+	const char *f = u->filter[VIEW_COUNTERS];
+
+	u->nct = 0;
+	if (!g)
+		return;
+	for (int rank = 0; rank < 4; rank++)
+		for (int c = 0; c < TM_NCOUNTERS_USED; c++)
+			if (ct_rank(u, g, c) == rank && (!*f || strstr(tm_counter_names[c], f)))
+				u->ct[u->nct++] = c;
+	if (u->ct_top + (size_t)u->rows > u->nct)
+		u->ct_top = u->nct > (size_t)u->rows ? u->nct - (size_t)u->rows : 0;
+}
+
+/* The probe view is a list of lines: a title per probe, then two lines per record shown. */
+static void prepare_probes(struct ui *u, const struct sampler *s)
+{
+	const char *f = u->filter[VIEW_PROBES];
+
+	u->pr_lines = 0;
+	for (size_t i = 0; i < s->nsegs; i++) {
+		const struct seg *g = s->segs[i];
+
+		if (g->kind != TM_KIND_PROBE)
+			continue;
+		u->pr_lines++;
+		for (unsigned j = 0; j < g->nprobes; j++)
+			if (!*f || strstr(g->probes[j].mech, f) || strstr(g->probes[j].label, f))
+				u->pr_lines += 2;
+	}
+	if (u->pr_top + (size_t)u->rows > u->pr_lines)
+		u->pr_top = u->pr_lines > (size_t)u->rows ? u->pr_lines - (size_t)u->rows : 0;
+}
+
+void ui_prepare(struct ui *u, struct sampler *s, uint64_t now, int cols, int lines)
 {
 	struct seg *g;
+
+	/* Geometry first: the lists below need to know how many rows there are. */
+	u->cols = cols;
+	u->lines = lines;
+	u->top = list_top[u->view];
+	u->rows = lines - 2 - u->top > 0 ? lines - 2 - u->top : 0;   /* status and key lines below */
+	layout_overview(&u->ov_l, &u->watch, cols);
+	layout_conns(&u->cn_l, cols);
 
 	prepare_overview(u, s);
 	g = ui_selected(u);
@@ -305,210 +390,13 @@ void ui_prepare(struct ui *u, struct sampler *s, uint64_t now)
 	/* Sorting 1000 connections ten times a second is wasted when they are not on screen. */
 	if (u->view == VIEW_CONNS)
 		prepare_conns(u, g);
+	if (u->view == VIEW_COUNTERS)
+		prepare_counters(u, g);
 	if (u->view == VIEW_EVENTS)
 		prepare_events(u, g);
+	if (u->view == VIEW_PROBES)
+		prepare_probes(u, s);
 	if (u->view == VIEW_VERIFY && g &&
 	    (u->vi.pid != g->pid || now - u->vi.when_ns >= VERIFY_EVERY_NS))
 		verify_scan(g->pid, &u->vi, now);
-}
-
-/* ------------------------------------------------------------------- keys */
-
-static void move_sel(size_t *sel, size_t n, long by)
-{
-	long v = (long)*sel + by;
-
-	if (n == 0) {
-		*sel = 0;
-		return;
-	}
-	if (v < 0)
-		v = 0;
-	if (v >= (long)n)
-		v = (long)n - 1;
-	*sel = (size_t)v;
-}
-
-/* Ring sequence number of the first real event at or after row i of the event view. */
-static uint64_t ev_seq_at(const struct ui *u, const struct seg *g, size_t i)
-{
-	for (; g && i < u->nev; i++) {
-		const struct tm_event *e = seg_log_at(g, u->ev[i]);
-
-		if (e->kind != 0)                  /* "events lost" lines carry no sequence */
-			return atomic_load_explicit(&e->seq, memory_order_relaxed);
-	}
-	return UINT64_MAX;
-}
-
-/* Arrows, j/k, PgUp/PgDn, Home/End: move the selection (or scroll) in the current view. */
-static bool key_move(struct ui *u, int key)
-{
-	long page = draw_list_rows(u) > 1 ? draw_list_rows(u) - 1 : 1;
-	long by;
-
-	switch (key) {
-	case KEY_UP:    case 'k': by = -1; break;
-	case KEY_DOWN:  case 'j': by = 1; break;
-	case KEY_PPAGE:           by = -page; break;
-	case KEY_NPAGE:           by = page; break;
-	case KEY_HOME:  case 'g': by = -(1L << 30); break;
-	case KEY_END:   case 'G': by = 1L << 30; break;
-	default: return false;
-	}
-	switch (u->view) {
-	case VIEW_OVERVIEW:
-		move_sel(&u->ov_sel, u->nov, by);
-		u->sel_pid = u->nov ? u->ov[u->ov_sel]->pid : 0;
-		break;
-	case VIEW_CONNS:
-		move_sel(&u->cn_sel, u->ncn, by);
-		u->sel_fd = -2;                 /* "take whatever is at cn_sel" on the next prepare */
-		break;
-	case VIEW_EVENTS: {
-		size_t rows = (size_t)draw_list_rows(u);
-		size_t max = u->nev > rows ? u->nev - rows : 0;
-
-		move_sel(&u->ev_top, max + 1, by);
-		u->ev_follow = u->ev_top >= max;   /* at the bottom again: follow new events */
-		u->ev_anchor = ev_seq_at(u, ui_selected(u), u->ev_top);
-		break;
-	}
-	case VIEW_PROBES: {
-		size_t rows = (size_t)draw_list_rows(u);
-
-		move_sel(&u->pr_top, (u->pr_lines > rows ? u->pr_lines - rows : 0) + 1, by);
-		break;
-	}
-	default:
-		break;
-	}
-	return true;
-}
-
-static void key_sort(struct ui *u, int key)
-{
-	int step = key == '<' ? -1 : 1;
-
-	if (u->view == VIEW_OVERVIEW) {
-		if (key == 'r') {
-			u->ov_desc = !u->ov_desc;
-			return;
-		}
-		u->ov_sort = (u->ov_sort + step + OV_SPARK) % OV_SPARK;   /* the sparkline is not a key */
-		u->ov_desc = ov_natural_desc(u->ov_sort);
-	} else if (u->view == VIEW_CONNS) {
-		if (key == 'r') {
-			u->cn_desc = !u->cn_desc;
-			return;
-		}
-		u->cn_sort = (u->cn_sort + step + CN_NCOLS) % CN_NCOLS;
-		u->cn_desc = cn_natural_desc(u->cn_sort);
-	}
-}
-
-static void key_rate(struct ui *u, int dir)
-{
-	int i = 0;
-
-	while (i < NINTERVALS - 1 && intervals[i] < u->interval_ms)
-		i++;
-	i += dir;
-	if (i < 0)
-		i = 0;
-	if (i >= NINTERVALS)
-		i = NINTERVALS - 1;
-	u->interval_ms = intervals[i];
-}
-
-/* Typing a filter: letters go into it, Enter applies, Esc cancels. */
-static void key_edit(struct ui *u, int key)
-{
-	size_t len = strlen(u->edit);
-
-	if (key == KEY_ESCAPE) {
-		u->editing = false;
-	} else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
-		memcpy(u->filter[u->view], u->edit, sizeof(u->edit));
-		u->editing = false;
-		u->ev_follow = true;
-	} else if (key == KEY_BACKSPACE || key == 127 || key == 8) {
-		if (len)
-			u->edit[len - 1] = '\0';
-	} else if (key == 21) {            /* Ctrl-U: clear, as in a shell */
-		u->edit[0] = '\0';
-	} else if (key >= 0x20 && key < 0x7f && len + 1 < sizeof(u->edit)) {
-		u->edit[len] = (char)key;
-		u->edit[len + 1] = '\0';
-	}
-}
-
-bool ui_key(struct ui *u, struct sampler *s, int key)
-{
-	(void)s;
-	if (key == ERR)
-		return false;
-	if (key == KEY_RESIZE)
-		return true;
-	if (u->editing) {
-		key_edit(u, key);
-		return true;
-	}
-	if (u->help) {                     /* any key closes help; q still quits */
-		u->help = false;
-		if (key == 'q' || key == KEY_F(10))
-			u->quit = true;
-		return true;
-	}
-	if (key_move(u, key))
-		return true;
-	switch (key) {
-	case 'q': case 'Q': case KEY_F(10):
-		u->quit = true;
-		break;
-	case KEY_ESCAPE:                   /* back to the overview; from there, quit */
-		if (u->view == VIEW_OVERVIEW)
-			u->quit = true;
-		else
-			u->view = VIEW_OVERVIEW;
-		break;
-	case 'h': case '?': case KEY_F(1):
-		u->help = true;
-		break;
-	case KEY_TABKEY:
-		u->view = (enum view)((u->view + 1) % NVIEWS);
-		break;
-	case KEY_BTAB:
-		u->view = (enum view)((u->view + NVIEWS - 1) % NVIEWS);
-		break;
-	case '\n': case '\r': case KEY_ENTER:
-		if (u->view == VIEW_OVERVIEW && u->nov)
-			u->view = u->ov[u->ov_sel]->kind == TM_KIND_PROBE ? VIEW_PROBES : VIEW_CONNS;
-		break;
-	case 'p': case ' ':
-		u->paused = !u->paused;
-		break;
-	case '+': case '=':
-		key_rate(u, -1);               /* faster */
-		break;
-	case '-': case '_':
-		key_rate(u, 1);
-		break;
-	case 's': case '>': case '<': case 'r':
-		key_sort(u, key);
-		break;
-	case '/':
-		u->editing = true;
-		memcpy(u->edit, u->filter[u->view], sizeof(u->edit));
-		break;
-	case 'v':
-		u->view = VIEW_VERIFY;
-		break;
-	case KEY_CTRL_L:
-		u->repaint = true;
-		break;
-	default:
-		return false;
-	}
-	return true;
 }

@@ -1,9 +1,12 @@
 /*
- * ui.h — what the user is looking at: view, selection, sorting, filters, pause.
+ * ui.h — what the user is looking at: view, selection, sorting, filters, pause,
+ * and the screen's geometry.
  *
- * The loop is htop's: sample (sample.c), then ui_prepare() orders and filters
- * the model for the current view, then draw_screen() (draw.c) paints it; keys go
- * to ui_key().  Nothing in here calls curses except through crt.h key codes.
+ * The loop is htop's: sample (sample.c); then ui_prepare() orders and filters
+ * the model for the current view and lays the screen out for its size (which
+ * columns fit, how many rows, which rows are on screen); then draw_screen()
+ * (draw.h) paints it, reading both and changing neither.  Keys go to ui_key().
+ * Nothing in here calls curses: keys arrive as crt.h's codes.
  */
 #ifndef IOLAB_VIEW_UI_H
 #define IOLAB_VIEW_UI_H
@@ -13,22 +16,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "viewer/counters.h"
+#include "viewer/layout.h"
 #include "viewer/sample.h"
 #include "viewer/verify.h"
 
-enum view { VIEW_OVERVIEW, VIEW_CONNS, VIEW_EVENTS, VIEW_PROBES, VIEW_VERIFY, NVIEWS };
+enum view { VIEW_OVERVIEW, VIEW_CONNS, VIEW_COUNTERS, VIEW_EVENTS, VIEW_PROBES, VIEW_VERIFY, NVIEWS };
 extern const char *const view_names[NVIEWS];
-
-/* Overview columns, left to right (also the sort keys). */
-enum ov_col {
-	OV_MODEL, OV_PID, OV_PORT, OV_CONNS, OV_MSGS, OV_MB, OV_EAGRD, OV_EAGWR, OV_WAITS,
-	OV_EVWAKE, OV_EMPTY, OV_SYSMSG, OV_CPU, OV_FAIR, OV_STARVE, OV_SPARK, OV_NCOLS
-};
-/* Connection columns of the server detail view. */
-enum cn_col {
-	CN_FD, CN_PEER, CN_STATE, CN_INTEREST, CN_READY, CN_IN, CN_OUT, CN_EAGRD, CN_EAGWR,
-	CN_QUEUED, CN_WAIT, CN_MAXWAIT, CN_NCOLS
-};
 
 #define FILTER_LEN 32
 
@@ -37,16 +31,22 @@ struct ui {
 	bool       help;              /* the help screen is over the view */
 	bool       paused;
 	bool       quit;
-	bool       repaint;           /* Ctrl-L: repaint every cell */
+	bool       repaint;           /* Ctrl-L: the main loop has every cell repainted */
 	int        interval_ms;       /* refresh period */
 	uint64_t   starve_ns;         /* highlight threshold */
+	struct watch watch;           /* --watch: figures the lab is about */
+
+	/* Geometry, set by ui_prepare() for the terminal's size. */
+	int        cols, lines;
+	int        top, rows;         /* first line of the current view's list; lines it has */
+	struct layout ov_l, cn_l;     /* the Overview's and the Connections' columns */
 
 	/* Overview: the segments shown, in order. */
 	struct seg **ov;
 	size_t     nov, ov_cap;
-	size_t     ov_sel;            /* selected row */
+	size_t     ov_sel, ov_top;    /* selected row; first row on screen */
 	pid_t      sel_pid;           /* ... remembered by pid, so re-sorting keeps it */
-	int        ov_sort;           /* enum ov_col */
+	int        ov_sort;           /* a column key (enum ov_col or a watch key) */
 	bool       ov_desc;
 
 	/* Connections of the selected server: indices into seg->conns. */
@@ -58,6 +58,10 @@ struct ui {
 	int        cn_sort;           /* enum cn_col */
 	bool       cn_desc;
 
+	/* Counters of the selected server, in the order shown (watched, nonzero, zero). */
+	int        ct[TM_NCOUNTERS_USED];
+	size_t     nct, ct_top;
+
 	/* Events of the selected server: indices into its log. */
 	size_t    *ev;
 	size_t     nev, ev_cap;
@@ -66,7 +70,7 @@ struct ui {
 	uint64_t   ev_anchor;         /* scrolled back: ring sequence of the top event */
 
 	size_t     pr_top;            /* first probe line shown */
-	size_t     pr_lines;          /* probe lines there are (set by draw) */
+	size_t     pr_lines;          /* probe lines there are */
 
 	char       filter[NVIEWS][FILTER_LEN];
 	bool       editing;           /* typing a filter */
@@ -75,17 +79,17 @@ struct ui {
 	struct verify_info vi;
 };
 
-void ui_init(struct ui *u, int interval_ms, uint64_t starve_ns);
+void ui_init(struct ui *u, int interval_ms, uint64_t starve_ns, const struct watch *w);
 void ui_free(struct ui *u);
-/* Order and filter the model for the current view; keep the selection. */
-void ui_prepare(struct ui *u, struct sampler *s, uint64_t now);
+/* Order and filter the model for the current view, lay out a cols x lines screen, keep the selection. */
+void ui_prepare(struct ui *u, struct sampler *s, uint64_t now, int cols, int lines);
 /* The selected server, or NULL. */
 struct seg *ui_selected(const struct ui *u);
-/* Act on a key.  Returns true if the screen needs drawing again. */
+/* Is this counter (or derived figure) one of --watch's? */
+bool ui_watched(const struct ui *u, int id);
+/* Does an event match the Events filter?  (kind name, fd, or its decoded detail) */
+bool ui_event_matches(const struct tm_event *e, const char *filter);
+/* Act on a key (enum crt_key).  Returns true if the screen needs drawing again. */
 bool ui_key(struct ui *u, struct sampler *s, int key);
-
-/* draw.c: paint everything; how many list rows the current view has. */
-void draw_screen(struct ui *u, const struct sampler *s);
-int  draw_list_rows(const struct ui *u);
 
 #endif

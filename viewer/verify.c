@@ -84,7 +84,12 @@ int verify_commands(const struct seg *g, const struct verify_info *v,
 #define CMD(...)  snprintf(out[n].cmd, sizeof(out[n].cmd), __VA_ARGS__)
 #define WHY(...)  (snprintf(out[n].why, sizeof(out[n].why), __VA_ARGS__), n++)
 	CMD("strace -f -tt -T -e trace=%s -p %d", strace_filter(g->wait_call), pid);
-	WHY("every %s as it happens: when, what it returned, how long it blocked (<...>)", wait);
+	if (strcmp(g->wait_call, "none (busy loop)") == 0)
+		WHY("every accept4/readv/write as it happens: thousands of EAGAIN a second (-c counts instead)");
+	else if (strcmp(g->wait_call, "accept/read") == 0)
+		WHY("each thread asleep in accept4 or readv (<unfinished ...>), then its write");
+	else
+		WHY("every %s and the I/O after it: when, what it returned, how long it blocked (<...>)", wait);
 
 	if (g->port) {
 		CMD("ss -tni state established '( sport = :%u )'", g->port);

@@ -2,27 +2,18 @@
 # Description: iolab-view on a real terminal (a tmux pane), beside bin/echo-epoll-lt
 # under load: the overview shows the server's row and the STARVE column; a garbage
 # segment gets a note and no crash; p pauses; Enter opens the connections with
-# their masks decoded by name; Tab moves to the event log; a resize below 80x24
+# their masks decoded by name; Tab moves to the counters, then the event log (which
+# says what it holds, and that a filter matches nothing); a resize below 80x24
 # says so and a resize back redraws; Esc returns; q, Ctrl-C and a crash signal
 # all leave the terminal in its normal mode (icanon echo); NO_COLOR means no colour.
 # Skips (77) only when tmux is not installed.
 . "$IOLAB_ROOT/tests/lib.sh"
 
-command -v tmux >/dev/null || t_skip "tmux is not installed (apt-get install tmux, or make deps)"
+. "$IOLAB_ROOT/tests/integration/view_tmux.sh"
 view=$IOLAB_BIN/iolab-view load=$IOLAB_BIN/tests/view_load
 [ -x "$view" ] && [ -x "$load" ] || t_fail "build bin/iolab-view and bin/tests/view_load first (make)"
-export IOLAB_SHM_PREFIX=iolabtest-vt$$      # our servers only, whatever else runs
-export LANG=C.UTF-8                         # the pane gets it too (braille sparkline)
 garbage=/dev/shm/$IOLAB_SHM_PREFIX.garbage.$$
-
-TM=(tmux -L "iolabtest-$$" -f /dev/null)
-view_cleanup() {
-	"${TM[@]}" kill-server 2>/dev/null
-	rm -f "$garbage"
-	t_cleanup
-	rm -f /dev/shm/"$IOLAB_SHM_PREFIX".*      # left only if a server had to be SIGKILLed
-}
-trap view_cleanup EXIT
+VIEW_JUNK+=("$garbage")
 
 t_start_server echo-epoll-lt
 srv=$T_PID port=$T_PORT
@@ -41,17 +32,6 @@ stty -a | tr ' ;' '\n\n' | grep -E '^-?(icanon|echo)\$' | tr '\n' ' '; echo "<\$
 sleep 600
 EOF
 
-screen() { "${TM[@]}" capture-pane -p -t v; }
-# wait_for REGEX [WHAT]: poll the pane for up to 10 s.
-wait_for() {
-	for _ in $(seq 1 100); do
-		screen | grep -Eq -- "$1" && return 0
-		sleep 0.1
-	done
-	screen >&2
-	t_fail "${2:-the screen never showed /$1/}"
-}
-keys() { "${TM[@]}" send-keys -t v "$@"; }
 # The viewer process: the pane's shell's child.
 viewer_pid() { ps -o pid= --ppid "$("${TM[@]}" display -p -t v '#{pane_pid}')" | grep -v "^ *$" | head -1 | tr -d ' '; }
 
@@ -59,10 +39,10 @@ viewer_pid() { ps -o pid= --ppid "$("${TM[@]}" display -p -t v '#{pane_pid}')" |
 "${TM[@]}" set-option -t v remain-on-exit on >/dev/null
 
 # --- overview: the server row and the starvation column ---------------------
-wait_for "^epoll-lt +$port +[0-9]+ " "no overview row for epoll-lt on port $port"
+wait_for "^epoll-lt +$srv +$port +[0-9]+ " "no overview row for epoll-lt (pid $srv) on port $port"
 wait_for "STARVE" "no STARVE column in the overview header"
 screen | grep -q "^MODEL" || t_fail "no column header"
-wait_for "^epoll-lt +$port +3 +[0-9.]+k?" "the row does not show 3 connections with a message rate"
+wait_for "^epoll-lt +$srv +$port +3 +[0-9.]+k?" "the row does not show 3 connections with a message rate"
 
 # --- a garbage segment: a note, no crash -------------------------------------
 head -c 20000 /dev/urandom >"$garbage"
@@ -85,7 +65,15 @@ wait_for "^ +[0-9]+ :[0-9]+ +(reading|writing)" "no connection rows with a state
 
 # --- Tab: the event log ------------------------------------------------------------
 keys Tab
+wait_for "^  COUNTER +TOTAL +PER SEC +MEANING" "Tab did not switch to the server's counters"
+wait_for "^  frames_in +[1-9]" "the Counters view does not show frames_in by its telemetry name"
+keys Tab
 wait_for "TIME\(s\) +FD +KIND" "Tab did not switch to the event log"
+wait_for "^here [0-9.]+k? of [0-9.]+k? read; gone: [0-9.]+k? before, [0-9.]+k? overwritten unread, [0-9.]+k? pushed out" \
+	"the event log does not say what it holds and what it does not"
+keys / z z z Enter
+wait_for "No event matches 'zzz'" "a filter that matches nothing does not say so"
+keys / C-u Enter
 wait_for " ready +0x1 EPOLLIN" "no readiness events in the log"
 
 # --- resize: too small, then back ---------------------------------------------------

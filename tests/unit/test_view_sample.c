@@ -7,9 +7,12 @@
  * killed, the --pid filter, and garbage, truncated, unknown-kind and hostile
  * segments (ignored with a note, strings made printable, never a crash).
  *
- * The viewer's .c files are compiled into this test (they are linked into
- * bin/iolab-view, not into libiolab), so their static helpers are covered too.
+ * The viewer's objects are linked into this test (all but main and the curses
+ * ones: the Makefile's VIEW_TTY_OBJ); it calls what their headers declare.
  * Time is passed in: "two seconds later" is exact, whatever the machine does.
+ *
+ * Also the lab's figures: --watch names, columns that must survive 80x24, the
+ * busy loop's per-spin figures, waits now vs ever, options per model, event filters.
  *
  * Usage: bin/tests/test_view_sample [PATTERN]
  * Segments: /dev/shm/iolabviewunit<pid>.* (IOLAB_SHM_PREFIX is set here), removed at the end.
@@ -32,9 +35,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "viewer/batch.c"
-#include "viewer/sample.c"
-#include "viewer/text.c"
+#include "viewer/batch.h"
+#include "viewer/counters.h"
+#include "viewer/evlog.h"
+#include "viewer/layout.h"
+#include "viewer/sample.h"
+#include "viewer/text.h"
+#include "viewer/ui.h"
 
 #define SEC 1000000000ull
 
@@ -69,9 +76,18 @@ static void drop_sampler(struct sampler *s)
 	free(s);
 }
 
+/* A server's segment in the model, by pid; NULL if it is not there. */
+static struct seg *find_pid(const struct sampler *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->nsegs; i++)
+		if (s->segs[i]->pid == pid)
+			return s->segs[i];
+	return NULL;
+}
+
 static struct seg *my_seg(const struct sampler *s)
 {
-	return sampler_find_pid(s, getpid());
+	return find_pid(s, getpid());
 }
 
 static bool notes_contain(const struct sampler *s, const char *what)
@@ -337,6 +353,9 @@ static void event_log_is_read_and_gaps_are_counted(void **state)
 	sampler_sample(s, t0 + 2 * SEC);
 	assert_int_equal(g->log->missed_total, 904);
 	assert_int_equal(seg_log_count(g), LOG_KEEP);
+	/* 10 + one gap line + 4096 read into a buffer of 4096: 11 pushed out, and said so. */
+	assert_int_equal(g->log->dropped, 11);
+	assert_int_equal(g->log->read_total, 10 + TM_NLOG);
 	assert_int_equal(seg_log_at(g, LOG_KEEP - 1)->kind, EV_EAGAIN_WR);
 
 	g->want_log = false;                            /* view closed: the next look starts afresh */
@@ -421,23 +440,23 @@ static void killed_server_is_marked_and_not_reopened(void **state)
 	}
 	assert_int_equal(read(ready[0], &c, 1), 1);
 	sampler_sample(s, t0);
-	assert_non_null(sampler_find_pid(s, child));
-	assert_int_equal(sampler_find_pid(s, child)->status, SEG_LIVE);
+	assert_non_null(find_pid(s, child));
+	assert_int_equal(find_pid(s, child)->status, SEG_LIVE);
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	sampler_sample(s, t0 + SEC);
-	assert_int_equal(sampler_find_pid(s, child)->status, SEG_EXITED);
-	assert_string_equal(sampler_find_pid(s, child)->exit_why, "killed");
+	assert_int_equal(find_pid(s, child)->status, SEG_EXITED);
+	assert_string_equal(find_pid(s, child)->exit_why, "killed");
 	sampler_sample(s, t0 + SEC + EXIT_LINGER_NS);
-	assert_null(sampler_find_pid(s, child));
+	assert_null(find_pid(s, child));
 	sampler_sample(s, t0 + 5 * SEC + EXIT_LINGER_NS);   /* its file is still there: not back */
-	assert_null(sampler_find_pid(s, child));
+	assert_null(find_pid(s, child));
 
 	/* A new viewer meets the left-behind file: ignored at once, with a note. */
 	drop_sampler(s);
 	s = new_sampler(0);
 	sampler_sample(s, t0);
-	assert_null(sampler_find_pid(s, child));
+	assert_null(find_pid(s, child));
 	assert_true(notes_contain(s, "process is gone"));
 	close(ready[0]);
 	close(ready[1]);
@@ -611,7 +630,12 @@ static void events_and_probes_are_explained(void **state)
 	p.so_error = ECONNREFUSED;
 	assert_non_null(strstr(probe_explain(&p), "select has no ERR"));
 	assert_non_null(strstr(strace_filter("epoll_wait"), "epoll_pwait"));
-	assert_string_equal(strace_filter("x; rm -rf /"), "%network");
+	assert_non_null(strstr(strace_filter("epoll_wait"), "readv"));
+	/* blocking and nonblocking: their I/O is what shows (readv/write are not in %network) */
+	assert_non_null(strstr(strace_filter("accept/read"), "readv,write"));
+	assert_non_null(strstr(strace_filter("none (busy loop)"), "readv,write"));
+	assert_null(strstr(strace_filter("none (busy loop)"), "%network"));
+	assert_string_equal(strace_filter("x; rm -rf /"), "%network,accept4,readv,write");
 	assert_string_equal(errno_name(ECONNREFUSED), "ECONNREFUSED");
 }
 
@@ -650,6 +674,160 @@ static void batch_line_has_the_figures(void **state)
 	drop_sampler(s);
 }
 
+/* ---------------------------------------------------- lab counters and layout */
+
+static void watch_names_are_telemetry_names(void **state)
+{
+	struct watch w = { 0 };
+	char err[2048];
+
+	(void)state;
+	assert_int_equal(watch_parse(&w, "scanned,sigq_overflow", err, sizeof(err)), 0);
+	assert_int_equal(watch_parse(&w, "scanned,completions_per_wait", err, sizeof(err)), 0);
+	assert_int_equal(w.n, 3);                          /* scanned once */
+	assert_int_equal(w.id[0], TM_SCANNED);
+	assert_int_equal(w.id[1], TM_SIGQ_OVERFLOW);
+	assert_int_equal(w.id[2], DERIVED_BASE + DV_COMPLETIONS_PER_WAIT);
+	assert_string_equal(watch_name(w.id[1]), "sigq_overflow");
+	/* Every name the telemetry has is accepted, by exactly that name. */
+	for (int c = 0; c < TM_NCOUNTERS_USED; c++) {
+		struct watch one = { 0 };
+
+		assert_int_equal(watch_parse(&one, tm_counter_names[c], err, sizeof(err)), 0);
+		assert_int_equal(one.id[0], c);
+		assert_true(strcmp(counter_meaning(c), "(no description)") != 0);
+	}
+	assert_int_equal(watch_parse(&w, "scanned,scaned", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "unknown counter 'scaned'"));
+	assert_non_null(strstr(err, " sigq_overflow "));
+	assert_non_null(strstr(err, "completions_per_wait"));
+	assert_int_equal(watch_parse(&w, "", err, sizeof(err)), -1);
+	assert_int_equal(watch_parse(&w, "a,", err, sizeof(err)), -1);
+}
+
+static bool shown(const struct layout *l, int key, int avail)
+{
+	int i = layout_find(l, key);
+
+	return i >= 0 && l->shown[i] && l->x[i] + l->w[i] <= avail;
+}
+
+static void lab_columns_survive_80_columns(void **state)
+{
+	struct watch w = { 0 };
+	struct layout l;
+	char err[512], buf[64];
+	int i;
+
+	(void)state;
+	assert_int_equal(watch_parse(&w, "scanned,sigq_overflow", err, sizeof(err)), 0);
+	layout_overview(&l, &w, 80);
+	for (int key = OV_WATCH; key < OV_WATCH + 4; key++)
+		assert_true(shown(&l, key, 80));
+	assert_true(shown(&l, OV_MODEL, 80) && shown(&l, OV_PID, 80));
+	assert_true(shown(&l, OV_EVWAKE, 80) && shown(&l, OV_EMPTY, 80));
+	assert_true(l.hidden > 0);                          /* the others made room, and it is said */
+	for (i = 0; i < l.n; i++)
+		assert_true(!l.shown[i] || l.x[i] + l.w[i] <= 80);   /* nothing is cut at the edge */
+	assert_string_equal(l.c[layout_find(&l, OV_WATCH)].title, "scanned");
+	assert_string_equal(l.c[layout_find(&l, OV_WATCH + 1)].title, "/s");
+
+	/* More than fits: the last watched columns go whole, nothing hangs over the edge. */
+	assert_int_equal(watch_parse(&w, "submits,completions,completions_per_wait,blocked_ns", err, sizeof(err)), 0);
+	layout_overview(&l, &w, 80);
+	for (i = 0; i < l.n; i++)
+		assert_true(!l.shown[i] || l.x[i] + l.w[i] <= 80);
+	assert_true(shown(&l, OV_PID, 80) && shown(&l, OV_EMPTY, 80));
+
+	/* Connections at 80: the interest mask of an ET socket is whole. */
+	layout_conns(&l, 80);
+	i = layout_find(&l, CN_INTEREST);
+	assert_true(l.shown[i] && l.w[i] >= 10);
+	assert_string_equal(mask_fit(0x80002005, l.w[i], buf, sizeof(buf)), "0x80002005");
+	assert_true(shown(&l, CN_READY, 80) && shown(&l, CN_MAXWAIT, 80));
+
+	/* A name cut keeps its head and tail around an ellipsis. */
+	assert_string_equal(ellipsize("completions_per_wait", 11, false, buf, sizeof(buf)), "compl~_wait");
+	assert_string_equal(ellipsize("scanned", 11, true, buf, sizeof(buf)), "scanned");
+}
+
+static void busy_loop_figures_are_per_spin(void **state)
+{
+	struct sampler *s = new_sampler(0);
+	uint64_t t0 = tm_now();
+	struct seg *g;
+
+	(void)state;
+	sampler_sample(s, t0);
+	tm_add(TM_SPINS, 1000);                  /* the busy loop: turns, no waiting call */
+	tm_add(TM_EMPTY_WAKEUPS, 990);
+	tm_add(TM_EVENTS, 10);
+	tm_add(TM_SCANNED, 4000);
+	sampler_sample(s, t0 + SEC);
+	g = my_seg(s);
+	assert_true(g->r.per_spin);
+	assert_true(fabs(g->r.empty_pct - 99) < 1e-9);      /* not "-" as per wait_calls */
+	assert_true(fabs(g->r.ev_per_wake - 0.01) < 1e-9);
+	assert_true(fabs(g->r.scanned_per_wake - 4) < 1e-9);
+	assert_true(fabs(g->r.cnt_s[TM_SPINS] - 1000) < 1e-9);
+	assert_true(isnan(g->r.cnt_s[TM_ACTIVE]));          /* a level has no rate */
+	assert_true(isnan(g->r.compl_per_wait));
+	assert_true(fabs(rates_derived(&g->r, DV_EMPTY_PCT) - 99) < 1e-9);
+	drop_sampler(s);
+}
+
+static void completions_per_wait_and_waits_ever(void **state)
+{
+	struct sampler *s = new_sampler(0);
+	uint64_t t0 = tm_now();
+	struct seg *g;
+
+	(void)state;
+	tm_conn_open(6, 40006);
+	sampler_sample(s, t0);
+	tm_add(TM_WAIT_CALLS, 10);
+	tm_add(TM_COMPLETIONS, 77);
+	tm_add(TM_SUBMITS, 80);
+	tm_add(TM_BLOCKED_NS, 500000000);
+	tm_conn_ready(6, EPOLLIN);
+	usleep(30000);
+	tm_conn_served(6);                       /* waited 30 ms once; not waiting now */
+	sampler_sample(s, t0 + 2 * SEC);
+	g = my_seg(s);
+	assert_false(g->r.per_spin);
+	assert_true(fabs(g->r.compl_per_wait - 7.7) < 1e-9);
+	assert_true(fabs(g->r.cnt_s[TM_SUBMITS] - 40) < 1e-9);
+	assert_true(fabs(g->r.cnt_s[TM_BLOCKED_NS] - 250000000) < 1e-3);
+	assert_int_equal(g->r.starving, 0);
+	assert_int_equal(g->r.starve_ns, 0);                /* now: nobody waits */
+	assert_true(g->r.max_wait_ns >= 30000000);          /* ever: the 30 ms wait */
+	drop_sampler(s);
+}
+
+static void options_and_events_as_shown(void **state)
+{
+	struct tm_event close_rst = { .kind = EV_CLOSE, .fd = 9, .value = ECONNRESET };
+	struct tm_event refused = { .kind = EV_REFUSED, .fd = 1030, .value = 1030 };
+	struct tm_event gap = { .kind = 0, .fd = -1, .value = 5 };
+	const char *opts = "framing=len32 max-frame=1048576 high-water=4194304 budget=65536 sleep-us=0";
+	char buf[256];
+
+	(void)state;
+	assert_string_equal(model_options("epoll-lt", opts, buf, sizeof(buf)),
+			    "framing=len32 max-frame=1048576 high-water=4194304");
+	assert_non_null(strstr(model_options("epoll-et", opts, buf, sizeof(buf)), "budget=65536"));
+	assert_null(strstr(buf, "sleep-us"));
+	assert_non_null(strstr(model_options("nonblocking", opts, buf, sizeof(buf)), "sleep-us=0"));
+	assert_null(strstr(model_options("blocking", opts, buf, sizeof(buf)), "high-water"));
+
+	assert_true(ui_event_matches(&refused, "refused"));     /* lab 3's refusals, by kind */
+	assert_true(ui_event_matches(&refused, "1030"));
+	assert_true(ui_event_matches(&close_rst, "ECONNRESET")); /* by what the detail says */
+	assert_false(ui_event_matches(&close_rst, "refused"));
+	assert_true(ui_event_matches(&gap, ""));
+	assert_false(ui_event_matches(&gap, "refused"));        /* a gap line matches no filter */
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -669,6 +847,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test(masks_fit_their_column),
 		cmocka_unit_test(events_and_probes_are_explained),
 		cmocka_unit_test_setup_teardown(batch_line_has_the_figures, setup, teardown),
+		cmocka_unit_test(watch_names_are_telemetry_names),
+		cmocka_unit_test(lab_columns_survive_80_columns),
+		cmocka_unit_test_setup_teardown(busy_loop_figures_are_per_spin, setup, teardown),
+		cmocka_unit_test_setup_teardown(completions_per_wait_and_waits_ever, setup, teardown),
+		cmocka_unit_test(options_and_events_as_shown),
 	};
 
 	snprintf(prefix, sizeof(prefix), "iolabviewunit%d", (int)getpid());

@@ -1,6 +1,6 @@
 /*
  * payload.h — what bin/iolab-load sends, and how it checks every echoed byte
- * (header-only; one program includes it).
+ * (the pattern table and its set-up are in payload.c).
  *
  * Message `seq` of connection `conn`, with a payload of `size` bytes, is on the wire:
  *
@@ -35,7 +35,7 @@
 
 #define PAT_LEN 65536          /* pattern table bytes (a power of two) */
 
-static char pat_table[PAT_LEN];
+extern char pat_table[PAT_LEN];   /* payload.c */
 
 static inline uint64_t mix64(uint64_t x)     /* splitmix64's finaliser: a good cheap hash */
 {
@@ -47,17 +47,8 @@ static inline uint64_t mix64(uint64_t x)     /* splitmix64's finaliser: a good c
 	return x;
 }
 
-static inline void pattern_init(void)
-{
-	static const char alnum[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-	uint64_t s = 0x10ab10ab;
-
-	for (size_t i = 0; i < PAT_LEN; i++) {
-		s = mix64(s + i);
-		pat_table[i] = alnum[s % (sizeof(alnum) - 1)];
-	}
-}
+/* Fill pat_table (payload.c): once, before any message is generated. */
+void pattern_init(void);
 
 /* One message in flight. */
 struct wmsg {
