@@ -5,6 +5,7 @@
 #   make lab-N           start lab N (see LESSONS.md §N); make check-lab-N runs it headless
 #   make deps            install the Debian packages iolab needs
 #   make doctor          what the labs depend on, and what to do about each problem
+#   make exercise-N      write lab N's exercise into work/; make grade-N grades it
 #
 # Knobs: WERROR=1 (warnings are errors, CI uses it), SANITIZER=address|undefined|thread,
 #        V=1 (show the commands), O=-O2 (optimisation level).
@@ -181,6 +182,36 @@ check-lab-%:
 
 compare: all
 	@labs/tools/compare $(if $(QUICK),--quick)
+
+# --- exercises ---------------------------------------------------------------
+# make exercise-N writes lab N's exercise into work/NN-name/ (labs/tools/exercise: the
+# model file with its EXERCISE part cut out); make grade-N [SRC=file.c] builds that file
+# (or any) against this build's common/ and grades it (labs/tools/grade).  A lab has an
+# exercise when it has labs/NN-name/exercise.txt.
+EX_NUMS   := $(patsubst 0%,%,$(patsubst labs/%,%,$(foreach d,$(wildcard labs/[0-9][0-9]-*/exercise.txt),$(firstword $(subst -, ,$(d))))))
+EXERCISES := $(addprefix exercise-,$(EX_NUMS))
+GRADES    := $(addprefix grade-,$(EX_NUMS))
+GRADE_ENV := $(BIN)/tests/grade.env
+.PHONY: $(EXERCISES) $(GRADES)
+all: $(GRADE_ENV)
+
+# How the grader compiles a student's file: the flags and the library of this build.
+$(GRADE_ENV): $(FLAGS_STAMP) Makefile
+	@mkdir -p $(@D)
+	$(call say,GEN,$@)printf '%s\n' "GRADE_CC='$(CC)'" "GRADE_CFLAGS='$(CFLAGS)'" "GRADE_LDFLAGS='$(LDFLAGS)'" \
+	  "GRADE_LIB='$(abspath $(LIB))'" "GRADE_LDLIBS='$(LDLIBS)'" \
+	  "GRADE_URING_CFLAGS='$(URING_CFLAGS)'" "GRADE_URING_LIBS='$(URING_LIBS)'" >$@
+
+$(EXERCISES): exercise-%:
+	@labs/tools/exercise $(if $(filter 1,$(FORCE)),--force) $*
+
+$(GRADES): grade-%: all
+	@IOLAB_BIN=$(abspath $(BIN)) labs/tools/grade $(if $(SRC),--src $(SRC)) $*
+
+exercise-%:
+	@echo "make: lab $* has no exercise (no labs/$*-*/exercise.txt). Exercises: $(EX_NUMS)" >&2; exit 2
+grade-%:
+	@echo "make: lab $* has no exercise to grade (no labs/$*-*/exercise.txt). Exercises: $(EX_NUMS)" >&2; exit 2
 
 clean:
 	rm -rf $(BIN) $(BUILD)

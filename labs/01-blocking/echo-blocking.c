@@ -82,6 +82,7 @@ static void *worker(void *arg)
 
 static void start_worker(struct conn *c)
 {
+	/* EXERCISE BEGIN thread: start a detached worker thread for one connection */
 	pthread_attr_t attr;
 	pthread_t tid;
 	int err;
@@ -95,6 +96,7 @@ static void start_worker(struct conn *c)
 		iolog("fd %d: pthread_create: %s, closing", c->fd, strerror(err));
 		conn_close(c, err);
 	}
+	/* EXERCISE END thread */
 }
 
 int main(int argc, char **argv)
@@ -110,6 +112,7 @@ int main(int argc, char **argv)
 	server_signals_anywhere(&srv);
 
 	while (!server_stop) {
+		/* EXERCISE BEGIN accept: accept a client, then serve it here (--iterative) or in its own thread */
 		c = conn_accept(&srv, 0);
 		tm_add(TM_WAIT_CALLS, 1);
 		if (!c) {
@@ -125,6 +128,7 @@ int main(int argc, char **argv)
 		pthread_sigmask(SIG_SETMASK, &blocked, NULL);
 		start_worker(c);
 		server_signals_anywhere(&srv);
+		/* EXERCISE END accept */
 	}
 
 	/* Workers still in read() end with the process; their sockets close with it. */

@@ -68,6 +68,7 @@ int main(int argc, char **argv)
 	nap = (struct timespec){ sleep_us / 1000000, sleep_us % 1000000 * 1000 };
 
 	while (!server_stop) {
+		/* EXERCISE BEGIN busy-loop: one turn: ask the listener and every connection, nap if --sleep-us */
 		turn_spin();
 		/* No waiting call: ask the listener, then every connection, whether anything happened. */
 		accept_clients();
@@ -87,6 +88,7 @@ int main(int argc, char **argv)
 		/* The lab's knob: less CPU, more latency.  A signal cuts the nap short (EINTR). */
 		tm_add(TM_WAIT_CALLS, 1);
 		nanosleep(&nap, NULL);
+		/* EXERCISE END busy-loop */
 	}
 
 	server_finish(&srv);

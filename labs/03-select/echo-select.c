@@ -46,6 +46,7 @@ static int maxfd;
 
 static void build_sets(void)
 {
+	/* EXERCISE BEGIN build: build the two fd_sets from each connection's interest */
 	struct conn *c;
 
 	FD_ZERO(&rd);
@@ -62,6 +63,7 @@ static void build_sets(void)
 		if (c->fd > maxfd)
 			maxfd = c->fd;
 	}
+	/* EXERCISE END build */
 }
 
 /* Accept everyone waiting: the next turn's sets watch them, for reading. */
@@ -86,6 +88,7 @@ int main(int argc, char **argv)
 	while (!server_stop) {
 		/* select() overwrote the sets with its last answer: build them again, every turn. */
 		build_sets();
+		/* EXERCISE BEGIN scan: wait in pselect(), then scan every descriptor up to maxfd */
 		n = pselect(maxfd + 1, &rd, &wr, NULL, NULL, &srv.waitmask);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -117,6 +120,7 @@ int main(int argc, char **argv)
 			/* Closed: nothing to deregister, the next sets simply leave it out. */
 		}
 		turn_end();
+		/* EXERCISE END scan */
 	}
 
 	server_finish(&srv);

@@ -45,6 +45,7 @@ static nfds_t npfds, cap;    /* entries in use (highest fd + 1), entries allocat
 
 static void watch(int fd, uint32_t interest)
 {
+	/* EXERCISE BEGIN pollfd: keep fd's entry in the pollfd array (grow it when needed) */
 	if ((nfds_t)fd >= cap) {
 		nfds_t n = (nfds_t)fd * 2 + 64;
 		struct pollfd *p = realloc(pfds, n * sizeof(*p));
@@ -61,6 +62,7 @@ static void watch(int fd, uint32_t interest)
 	/* epoll bits -> poll events: the same values on Linux, spelled out. */
 	pfds[fd] = (struct pollfd){ .fd = fd, .events = (short)((interest & EPOLLIN ? POLLIN : 0) |
 								 (interest & EPOLLOUT ? POLLOUT : 0)) };
+	/* EXERCISE END pollfd */
 }
 
 /* Accept everyone waiting: each gets its entry, for POLLIN. */
@@ -85,6 +87,7 @@ int main(int argc, char **argv)
 	watch(srv.lfd, EPOLLIN);
 
 	while (!server_stop) {
+		/* EXERCISE BEGIN scan: wait in ppoll(), then scan every entry's revents */
 		/* The whole array goes in with every call: the kernel looks at every entry. */
 		n = ppoll(pfds, npfds, NULL, &srv.waitmask);
 		if (n < 0) {
@@ -125,6 +128,7 @@ int main(int argc, char **argv)
 		while (npfds > 0 && pfds[npfds - 1].fd < 0)
 			npfds--;                      /* closed at the end: the array gets shorter */
 		turn_end();
+		/* EXERCISE END scan */
 	}
 
 	free(pfds);

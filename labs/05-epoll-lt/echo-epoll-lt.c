@@ -53,10 +53,12 @@ static int epfd;
 
 static void watch(int op, int fd, uint32_t interest)
 {
+	/* EXERCISE BEGIN watch: add or change a socket's entry in the kernel's interest list */
 	struct epoll_event ev = { .events = interest, .data.fd = fd };   /* all 64 data bits set */
 
 	if (epoll_ctl(epfd, op, fd, &ev) < 0)
 		die(op == EPOLL_CTL_ADD ? "epoll_ctl(EPOLL_CTL_ADD)" : "epoll_ctl(EPOLL_CTL_MOD)");
+	/* EXERCISE END watch */
 }
 
 /* Accept everyone waiting: each is registered once, for EPOLLIN. */
@@ -84,6 +86,7 @@ int main(int argc, char **argv)
 	watch(EPOLL_CTL_ADD, srv.lfd, EPOLLIN);
 
 	while (!server_stop) {
+		/* EXERCISE BEGIN loop: wait in epoll_pwait(), serve each report, EPOLL_CTL_MOD only when the interest changes */
 		/* Only room for the answer goes in: the kernel keeps the interest list. */
 		n = epoll_pwait(epfd, events, MAX_EVENTS, -1, &srv.waitmask);
 		if (n < 0) {
@@ -117,6 +120,7 @@ int main(int argc, char **argv)
 			conn_set_interest(c, want);
 		}
 		turn_end();
+		/* EXERCISE END loop */
 	}
 
 	close(epfd);

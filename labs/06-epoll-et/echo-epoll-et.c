@@ -91,6 +91,7 @@ static void serve(struct conn *c)
 	 * brought their edge while we were not reading, and will bring no other. */
 	if (conn_flush(c) == FLUSH_CLOSED || conn_check_pause(c))
 		return;
+	/* EXERCISE BEGIN drain: read until EAGAIN (or the budget: back on the ready list) */
 	while (!c->rd_closed) {
 		if (budget && used >= budget) {
 			/* Not drained: to the tail, the others first.  We come back without an edge. */
@@ -118,6 +119,7 @@ static void serve(struct conn *c)
 		if (server_bug(&srv, "et-no-drain"))
 			break;        /* BUG lab 6: one read per event; the rest is never reported again */
 	}
+	/* EXERCISE END drain */
 	if (conn_done(c))
 		conn_close(c, CLOSE_EOF);
 }
@@ -136,6 +138,7 @@ int main(int argc, char **argv)
 	watch(srv.lfd, EPOLLIN | EPOLLET);
 
 	while (!server_stop) {
+		/* EXERCISE BEGIN loop: wait (without sleeping while the ready list is not empty), queue the reported, one round of the list */
 		/* Someone on the ready list still has unread bytes: collect new events, do not sleep. */
 		n = epoll_pwait(epfd, events, MAX_EVENTS, ready.head ? 0 : -1, &srv.waitmask);
 		if (n < 0) {
@@ -169,6 +172,7 @@ int main(int argc, char **argv)
 		for (size_t k = ready.len; k > 0 && (c = conn_list_pop(&ready)); k--)
 			serve(c);
 		turn_end();
+		/* EXERCISE END loop */
 	}
 
 	close(epfd);

@@ -66,6 +66,7 @@ static const struct model MODEL = {
 /* Ask for SIG_IO on every event of fd. */
 static void set_async(int fd)
 {
+	/* EXERCISE BEGIN set-async: ask the kernel for a queued real-time signal on every event of fd */
 	int fl;
 
 	/* Owner and signal first, O_ASYNC last: the very first signal is already the queued one. */
@@ -76,6 +77,7 @@ static void set_async(int fd)
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_ASYNC | O_NONBLOCK) < 0)
 		die("fcntl(F_SETFL, O_ASYNC)");
+	/* EXERCISE END set-async */
 }
 
 static void serve(struct conn *c);
@@ -135,6 +137,7 @@ static void serve(struct conn *c)
 /* One queued SIG_IO: si_fd is the descriptor, si_band what happened. */
 static void dispatch(const siginfo_t *si)
 {
+	/* EXERCISE BEGIN dispatch: act on one queued signal: si_fd says who, si_band what */
 	uint32_t mask = mask_from_band(si->si_band);
 	struct conn *c;
 
@@ -145,6 +148,7 @@ static void dispatch(const siginfo_t *si)
 	else if ((c = conn_table_get(&srv.conns, si->si_fd)))
 		serve(c);
 	/* No connection: queued before it closed, nothing to do. */
+	/* EXERCISE END dispatch */
 }
 
 /*
@@ -154,6 +158,7 @@ static void dispatch(const siginfo_t *si)
  */
 static void overflow_scan(void)
 {
+	/* EXERCISE BEGIN overflow: the queue overflowed: drop the stale signals and poll() every descriptor once */
 	static struct pollfd *pfd;
 	static size_t cap;
 	struct timespec zero = { 0, 0 };
@@ -194,6 +199,7 @@ static void overflow_scan(void)
 		else if ((c = conn_table_get(&srv.conns, pfd[i].fd)))
 			serve(c);
 	}
+	/* EXERCISE END overflow */
 }
 
 int main(int argc, char **argv)

@@ -174,6 +174,7 @@ static void arm_listener(void)
 /* Submit this connection's next iocb: PREAD (--pread, when reading) or POLL for what it wants. */
 static void arm(struct conn *c)
 {
+	/* EXERCISE BEGIN arm: prepare this connection's next iocb: a one-shot POLL (or a PREAD with --pread) */
 	uint32_t want = conn_wanted(c);
 	struct iocb *cb = new_iocb();
 	size_t len = READ_SIZE;
@@ -195,6 +196,7 @@ static void arm(struct conn *c)
 	}
 	cb->aio_data = KEY(c->fd, cb->aio_lio_opcode);
 	conn_set_interest(c, want);
+	/* EXERCISE END arm */
 }
 
 /* Only called between its completion and the next arm(): no iocb of ours still names it. */
@@ -279,6 +281,7 @@ int main(int argc, char **argv)
 	arm_listener();
 
 	while (!server_stop) {
+		/* EXERCISE BEGIN loop: submit the armed iocbs, wait for completions, serve and re-arm each */
 		submit_pending();         /* every iocb armed last turn, in one io_submit() */
 		n = sys_io_pgetevents(ctx, 1, MAX_EVENTS, events, &srv.waitmask);
 		if (n < 0) {
@@ -308,6 +311,7 @@ int main(int argc, char **argv)
 				serve(c, &events[i], completion_mask(&events[i]));
 		}
 		turn_end();
+		/* EXERCISE END loop */
 	}
 
 	/* Cancels the poll iocbs still in flight and waits for them: then the fds can go. */

@@ -121,6 +121,7 @@ static void submit_accept(void)
 
 static void submit_recv(struct conn *c)
 {
+	/* EXERCISE BEGIN recv: queue a recv SQE (multishot, from the provided-buffer ring when there is one) */
 	struct uconn *u = c->model_data;
 	struct io_uring_sqe *sqe = uring_sqe(&ring);
 	size_t len = c->opt->read_chunk && c->opt->read_chunk < RECV_SIZE ? c->opt->read_chunk : RECV_SIZE;
@@ -140,6 +141,7 @@ static void submit_recv(struct conn *c)
 	io_uring_sqe_set_data64(sqe, KEY(c->fd, OP_RECV));
 	u->recv_armed = true;
 	tm_add(TM_READ_CALLS, 1);
+	/* EXERCISE END recv */
 }
 
 /*
@@ -188,6 +190,7 @@ static void close_conn(struct conn *c, int reason)
  */
 static void flush_output(struct conn *c)
 {
+	/* EXERCISE BEGIN send: queue a send SQE of the echo, swapping c->out into `sending` */
 	struct uconn *u = c->model_data;
 	struct io_uring_sqe *sqe;
 	struct buf tmp;
@@ -207,6 +210,7 @@ static void flush_output(struct conn *c)
 	io_uring_sqe_set_data64(sqe, KEY(c->fd, OP_SEND));
 	u->send_pending = true;
 	tm_add(TM_WRITE_CALLS, 1);
+	/* EXERCISE END send */
 }
 
 /* After a completion: submit whatever the connection can do now. */
@@ -375,6 +379,7 @@ int main(int argc, char **argv)
 	submit_accept();
 
 	while (!server_stop) {
+		/* EXERCISE BEGIN loop: submit and wait in one io_uring_enter(), then act on each completion */
 		/* Submit what the last turn queued and wait for a completion: one io_uring_enter(),
 		 * with SIGINT/SIGTERM let in only while it waits. */
 		queued = io_uring_sq_ready(&ring);
@@ -407,6 +412,7 @@ int main(int argc, char **argv)
 		}
 		io_uring_cq_advance(&ring, n);
 		turn_end();
+		/* EXERCISE END loop */
 	}
 
 	/* Closing the ring cancels whatever is still in flight; then our buffers are ours again. */
