@@ -260,6 +260,7 @@ int main(int argc, char **argv)
 		if (opt.messages && !r.error[0] && r.all.last_done_ns > t0_ns)
 			window_end = r.all.last_done_ns;
 		r.duration_s = (double)(window_end - t0_ns) / 1e9;
+		diagnose(&r);                        /* connections that got nothing back: why */
 	} else {
 		merge(&r);                           /* nothing ran: the connect error, no echoes */
 	}

@@ -12,6 +12,7 @@
  *   worker.c       a thread's loop, the stop and the drain
  *   setup.c        threads, roles, connecting before the clock starts
  *   cpu.c          CPU time of both sides, "is the server alive?"
+ *   diagnose.c     connections that got no byte back: a framing mismatch?
  *   report.c       the summary and --json
  *   payload.c      the pattern table (payload.h says what is sent)
  */
@@ -88,6 +89,13 @@ enum cstate {
 	CS_FAILED,     /* closed after an error (counted and reported) */
 };
 
+/* A connection that failed before the server sent one byte back. */
+enum no_reply {
+	NR_NONE,       /* got bytes back, or did not fail that way */
+	NR_SILENT,     /* the drain ran out: the server took our bytes and sent nothing */
+	NR_CLOSED,     /* the server closed it without sending anything */
+};
+
 struct lconn {
 	int         fd;
 	uint32_t    id;            /* connection number, 0..; written into every payload */
@@ -110,6 +118,8 @@ struct lconn {
 	uint64_t    done;          /* messages echoed and verified */
 	uint64_t    connect_ns;    /* churn: when connect() was called */
 	bool        stopped_reading; /* slow: reached --slow-after */
+	uint64_t    tx_bytes;      /* bytes written on this connection */
+	enum no_reply no_reply;    /* failed without one byte back: judged once, for all (diagnose.c) */
 };
 
 /* ---------------------------------------------------------------- results */
@@ -180,6 +190,7 @@ struct result {
 	int64_t  client_cpu_ns, server_cpu_ns;   /* over the window; server -1 = unknown */
 	bool     server_died;
 	char     error[256];                 /* why the run failed, "" if it did not fail outright */
+	char     diagnosis[400];             /* what the failures point to, "" if nothing */
 };
 
 /* options.c */
@@ -226,6 +237,9 @@ bool connect_all(struct result *r);
 int64_t proc_cpu_ns(pid_t pid);
 int64_t self_cpu_ns(void);
 bool    proc_alive(pid_t pid);
+
+/* diagnose.c */
+void diagnose(struct result *r);
 
 /* report.c */
 void result_fairness(struct result *r);

@@ -79,6 +79,7 @@ static void usage(void)
 "  connect unanswered} latency_us{p50 p90 p99 p999 max mean count} fairness{jain\n"
 "  min_share max_share} client_cpu_us_per_msg [server_cpu_us_per_msg server_died]\n"
 "  [others_latency_us others_msgs_per_s: hog, slow] [connects connect_us: churn] [error]\n"
+"  [diagnosis: why connections got nothing back, e.g. a framing mismatch]\n"
 "  msgs_per_s counts echoes completed within the run; messages also counts the drain.\n"
 "  Shares are relative to the fair share (1.0 = total / conns).\n"
 "\n"

@@ -106,6 +106,10 @@ void print_json(const struct result *r)
 		printf(",\"error\":");
 		json_string(stdout, r->error);
 	}
+	if (r->diagnosis[0]) {
+		printf(",\"diagnosis\":");
+		json_string(stdout, r->diagnosis);
+	}
 	printf("}\n");
 }
 
@@ -192,4 +196,6 @@ void print_human(const struct result *r)
 			printf("%s%" PRIu64 " %s", k ? ", " : "", s->err[k], err_names[k]);
 		printf("%s%s\n", r->error[0] ? "; " : "", r->error);
 	}
+	if (r->diagnosis[0])
+		printf("  diagnosis   %s\n", r->diagnosis);
 }

@@ -170,6 +170,7 @@ void lc_flush(struct worker *w, struct lconn *c)
 		}
 		c->out_off += (size_t)k;
 		w->st.bytes_tx += (uint64_t)k;
+		c->tx_bytes += (uint64_t)k;
 		if (flood) {
 			budget = (size_t)k < budget ? budget - (size_t)k : 0;
 			if (budget == 0)

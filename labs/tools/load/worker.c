@@ -40,7 +40,11 @@ static void give_up(struct worker *w)
 {
 	for (size_t i = 0; i < w->nconn; i++) {
 		struct lconn *c = w->conn[i];
-		if (busy(w, c) && c->q_len > 0) {
+		if (busy(w, c) && c->q_len > 0 && c->rx_bytes == 0 && c->tx_bytes > 0) {
+			w->st.err[ERR_UNANSWERED] += c->q_len;   /* one line for all of these: diagnose() */
+			c->no_reply = NR_SILENT;
+			lc_close(c, CS_FAILED);
+		} else if (busy(w, c) && c->q_len > 0) {
 			load_report(&w->st, ERR_UNANSWERED, c->q_len,
 			       "conn %u (%s): %zu message(s) not echoed: none came in the last %.1f s"
 			       " (stream offset %" PRIu64 "; the server stalled?)",
