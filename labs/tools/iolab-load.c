@@ -216,6 +216,7 @@ static void merge(struct result *r)
 		r->all.others_msgs += s->others_msgs;
 		r->all.bytes_rx += s->bytes_rx;
 		r->all.bytes_tx += s->bytes_tx;
+		r->all.writes += s->writes;
 		r->all.connects += s->connects;
 		if (s->last_done_ns > r->all.last_done_ns)
 			r->all.last_done_ns = s->last_done_ns;

@@ -54,6 +54,11 @@ static void look_at_segment(const char *path, void *arg)
 				 rd.hdr->model);
 			snprintf(si->framing, sizeof(si->framing), "%.*s",
 				 (int)strcspn(f + 8, " "), f + 8);
+			/* "framing=fixed max-frame=N" is fixed:N (the frame size is its limit) */
+			const char *mf = strstr(options, "max-frame=");
+			if (!strcmp(si->framing, "fixed") && mf)
+				snprintf(si->framing, sizeof(si->framing), "fixed:%.*s",
+					 (int)strcspn(mf + 10, " "), mf + 10);
 		}
 	}
 	tm_reader_close(&rd);
@@ -82,9 +87,10 @@ void diagnose(struct result *r)
 {
 	struct server_info si = { 0 };
 	unsigned silent = 0, closed = 0, working = 0;
-	const char *sent = framing_name(opt.framing);
+	char sent[32];
 	char which[96];
 
+	framing_spec(opt.framing, opt.frame_size, sent, sizeof(sent));
 	for (size_t i = 0; i < nconns_all; i++) {
 		silent += conns[i].no_reply == NR_SILENT;
 		closed += conns[i].no_reply == NR_CLOSED;

@@ -6,6 +6,7 @@
  *   options.c      the flags and --help
  *   errors.c       error counting and the first lines of each
  *   send.c         per-connection state: messages in flight, generating, writing
+ *   writes.c       how the stream is cut into write calls: --split, --writev, --coalesce
  *   recv.c         reading and checking every echoed byte; a connection's events
  *   churn.c        -m churn: connect, one echo, close, again
  *   openloop.c     -r: messages due on a fixed schedule (timerfd)
@@ -51,12 +52,22 @@
 enum mode { MODE_ECHO, MODE_HOG, MODE_SLOW, MODE_TINY, MODE_CHURN, MODE_IDLE, MODE_N };
 extern const char *const mode_names[MODE_N];
 
+/* --split: how the byte stream is cut into write() calls (see writes.c). */
+enum split {
+	SPLIT_NONE,    /* everything pending in one write (default) */
+	SPLIT_HEADER,  /* each message in two writes: its first SPLIT_HEADER_BYTES, then the rest */
+	SPLIT_BYTES,   /* every split_bytes bytes a write (-m tiny is --split 1) */
+	SPLIT_RANDOM,  /* cut at random points of the stream */
+};
+#define SPLIT_HEADER_BYTES LEN32_HDR   /* len32's length field; the first 4 bytes otherwise */
+
 struct opts {
 	const char  *host;
 	uint16_t     port;
 	unsigned     conns;         /* workload connections (or churn slots) */
 	unsigned     threads;
 	enum framing framing;
+	size_t       frame_size;    /* -f fixed:N: N (the payload size too) */
 	uint32_t     size_min, size_max;  /* payload size range (equal: fixed size) */
 	unsigned     depth;         /* closed loop: messages in flight per connection */
 	double       rate;          /* open loop: messages per second in total; 0 = closed loop */
@@ -69,6 +80,11 @@ struct opts {
 	bool         json;
 	uint64_t     seed;
 	double       drain;         /* seconds to wait for outstanding echoes at the end */
+	bool         nagle;         /* --nagle: leave TCP_NODELAY off (default: on) */
+	enum split   split;
+	size_t       split_bytes;   /* SPLIT_BYTES: bytes per write */
+	bool         writev;        /* --writev: a message's two parts in one writev() */
+	unsigned     coalesce;      /* --coalesce N: N messages per write (0, 1: as they come) */
 };
 
 /* ------------------------------------------------------------ connections */
@@ -120,6 +136,12 @@ struct lconn {
 	bool        stopped_reading; /* slow: reached --slow-after */
 	uint64_t    tx_bytes;      /* bytes written on this connection */
 	enum no_reply no_reply;    /* failed without one byte back: judged once, for all (diagnose.c) */
+	/* how writes are cut (writes.c) */
+	uint64_t    wr_seq;        /* --split header: the message being written ... */
+	size_t      wr_off;        /* ... and how many of its bytes are written */
+	uint64_t    cut_rng;       /* --split random */
+	unsigned    unsent;        /* --coalesce: messages generated and not yet written */
+	bool        partial;       /* --coalesce: a write left bytes behind: finish them first */
 };
 
 /* ---------------------------------------------------------------- results */
@@ -136,6 +158,7 @@ struct stats {
 	uint64_t window_bytes;     /* their wire bytes */
 	uint64_t others_msgs;      /* hog/slow: window messages of the other connections */
 	uint64_t bytes_rx, bytes_tx;
+	uint64_t writes;           /* write()/writev() calls that wrote something */
 	uint64_t connects;         /* churn: connections established */
 	uint64_t last_done_ns;     /* when the last echo completed */
 	uint64_t err[NERR];
@@ -205,6 +228,7 @@ void load_report(struct stats *st, enum err_kind kind, uint64_t count, const cha
 bool         lc_may_send(const struct worker *w, const struct lconn *c);
 size_t       lc_out_pending(const struct lconn *c);
 struct wmsg *lc_q_front(struct lconn *c);
+struct wmsg *lc_q_find(struct lconn *c, uint64_t seq);
 void         lc_q_pop(struct lconn *c);
 void         lc_gen_msg(struct lconn *c, uint64_t t_sched);
 void         lc_set_events(struct worker *w, struct lconn *c, uint32_t ev);
@@ -213,6 +237,12 @@ void         lc_close(struct lconn *c, enum cstate st);
 void         lc_fail(struct worker *w, struct lconn *c, enum err_kind kind, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void         lc_flush(struct worker *w, struct lconn *c);
+
+/* writes.c */
+bool    wr_hold(const struct lconn *c);
+ssize_t wr_write(struct lconn *c, size_t pending);
+void    wr_wrote(struct lconn *c, size_t k);
+void    wr_reset(struct lconn *c);
 
 /* recv.c */
 void lc_event(struct worker *w, struct lconn *c, uint32_t ev, uint64_t now);

@@ -135,6 +135,11 @@ static bool consume(struct worker *w, struct lconn *c, const char *p, size_t n, 
 		lc_flush(w, c);
 		return c->state == CS_OPEN;
 	}
+	/* --coalesce in the open loop: held messages go when nothing else is in flight. */
+	if (completed && opt.coalesce > 1 && lc_out_pending(c) > 0 && !wr_hold(c)) {
+		lc_flush(w, c);
+		return c->state == CS_OPEN;
+	}
 	return true;
 }
 
