@@ -54,12 +54,6 @@ load "$T_PORT" -c 2 -n $N -f fixed:100 --split random
 grep -q '"framing":"fixed:100","size":100' <<<"$OUT" || t_fail "fixed:100 not in the JSON: $OUT"
 t_stop "$T_PID"
 
-bad() {
-	local msg rc
-	msg=$("$LOAD" "$@" 2>&1 >/dev/null); rc=$?
-	[ $rc -eq 2 ] || t_fail "'iolab-load $*': exit $rc, expected 2"
-	[ -n "$msg" ] || t_fail "'iolab-load $*': no message"
-}
 bad -p 1 --writev
 bad -p 1 --split
 bad -p 1 --split sideways

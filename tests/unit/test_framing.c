@@ -567,47 +567,39 @@ static void feed_and_check(const struct stream *s, enum framing mode, size_t max
 	buf_free(&b);
 }
 
-static void property_len32_random_splits(void **state)
+/*
+ * TRIALS random streams of framing `mode`, each cut at random points and decoded:
+ * every frame must come out whole and equal.  The limit (len32, line) or the frame
+ * size (fixed) is mostly up to `small`, now and then up to 5000.
+ */
+static void random_splits(enum framing mode, uint64_t salt, size_t small)
 {
-	rng_state = seed;
+	rng_state = seed ^ salt;
 	for (int t = 0; t < TRIALS; t++) {
-		size_t max = rng_below(4) ? 1 + rng_below(300) : 1 + rng_below(5000);
+		size_t max = rng_below(4) ? 1 + rng_below(small) : 1 + rng_below(5000);
 		size_t before, after;
 		struct stream s;
 
-		stream_make(&s, FRAMING_LEN32, max, 1 + rng_below(40), SIZE_MAX);
-		feed_and_check(&s, FRAMING_LEN32, max, t & 1, &before, &after);
+		stream_make(&s, mode, max, 1 + rng_below(40), SIZE_MAX);
+		feed_and_check(&s, mode, max, t & 1, &before, &after);
 		stream_free(&s);
 	}
 }
 
+static void property_len32_random_splits(void **state)
+{
+	random_splits(FRAMING_LEN32, 0, 300);
+}
+
 static void property_line_random_splits(void **state)
 {
-	rng_state = seed ^ 0x11;
-	for (int t = 0; t < TRIALS; t++) {
-		size_t max = rng_below(4) ? 1 + rng_below(300) : 1 + rng_below(5000);
-		size_t before, after;
-		struct stream s;
-
-		stream_make(&s, FRAMING_LINE, max, 1 + rng_below(40), SIZE_MAX);
-		feed_and_check(&s, FRAMING_LINE, max, t & 1, &before, &after);
-		stream_free(&s);
-	}
+	random_splits(FRAMING_LINE, 0x11, 300);
 }
 
 /* fixed:N: whatever the split, frames of exactly N bytes, each equal to what was sent. */
 static void property_fixed_random_splits(void **state)
 {
-	rng_state = seed ^ 0x44;
-	for (int t = 0; t < TRIALS; t++) {
-		size_t size = rng_below(4) ? 1 + rng_below(64) : 1 + rng_below(5000);
-		size_t before, after;
-		struct stream s;
-
-		stream_make(&s, FRAMING_FIXED, size, 1 + rng_below(40), SIZE_MAX);
-		feed_and_check(&s, FRAMING_FIXED, size, t & 1, &before, &after);
-		stream_free(&s);
-	}
+	random_splits(FRAMING_FIXED, 0x44, 64);
 }
 
 /* raw: whatever the split, the bytes come out once each, in order, as they arrive. */
