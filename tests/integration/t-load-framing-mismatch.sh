@@ -6,6 +6,8 @@
 #   the line server with --no-stats (no telemetry to read its framing): the symptom
 #     alone, worded as a question ("framing mismatch?"), still suggesting -f line
 #   same framing, server stopped (SIGSTOP): no echo either, but NOT called a mismatch
+#   same framing, server stopped mid-run: the echoes stop; one line for all the
+#     connections ("stopped getting echoes"), not called a mismatch either
 #   same framing, server running: no diagnosis at all, exit 0
 . "${IOLAB_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$IOLAB_ROOT/tests/integration/t-load-lib.sh"
@@ -17,7 +19,7 @@ expect_once() {
 	local n
 	n=$(grep -c -- "$1" <<<"$ERR")
 	[ "$n" = 1 ] || t_fail "$2: $n stderr lines match '$1' (want 1): $ERR"
-	! grep -q 'stalled?' <<<"$ERR" || t_fail "$2: per-connection 'stalled?' lines are back: $ERR"
+	! grep -q ': conn [0-9]* (echo): ' <<<"$ERR" || t_fail "$2: per-connection lines are back: $ERR"
 	[ "$(grep -c . <<<"$ERR")" -le 3 ] || t_fail "$2: more than 3 stderr lines for $CONNS connections: $ERR"
 }
 
@@ -51,6 +53,20 @@ kill -CONT "$T_PID"
 [ $RC -eq 1 ] || t_fail "stopped server: exit $RC, expected 1"
 ! grep -q 'framing mismatch[:?]' <<<"$ERR$OUT" || t_fail "a stopped server was called a framing mismatch: $ERR"
 expect_once 'not a framing mismatch' "stopped server"
+
+# 4b. (same server) stopped mid-run: connections that had echoes, then none.
+"$LOAD" -p "$T_PORT" -c $CONNS -t 2 --drain 1 --json >"$T_TMP/mid.out" 2>"$T_TMP/mid.err" &
+lp=$!
+T_PIDS+=("$lp")
+sleep 1
+kill -STOP "$T_PID"
+wait "$lp"; RC=$?
+kill -CONT "$T_PID"
+ERR=$(cat "$T_TMP/mid.err"); OUT=$(cat "$T_TMP/mid.out")
+[ $RC -eq 1 ] || t_fail "stopped mid-run: exit $RC, expected 1"
+expect_once "unanswered: $CONNS of $CONNS connections stopped getting echoes" "stopped mid-run"
+! grep -q 'framing mismatch[:?]' <<<"$ERR" || t_fail "stopped mid-run called a framing mismatch: $ERR"
+[ "$(jget "$(jobj "$OUT" errors)" unanswered)" -ge $CONNS ] || t_fail "stopped mid-run: unanswered < $CONNS: $OUT"
 t_stop "$T_PID"
 
 # 3. No telemetry: the symptom alone, as a question.

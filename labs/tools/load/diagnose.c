@@ -1,6 +1,7 @@
 /*
- * diagnose.c — connections that failed before the server sent one byte back,
- * named once for all of them, with what that points to.
+ * diagnose.c — connections that failed waiting for the server (nothing came
+ * back, the echoes stopped, or it closed them before echoing a byte), named
+ * once for all of them, with what that points to.
  *
  * An echo server that frames differently from the client answers nothing, and
  * every connection fails the same way: printing each one ("conn 17: not echoed,
@@ -18,6 +19,7 @@
  * found by port in /dev/shm: then the mismatch is certain.  Without telemetry
  * (--no-stats, another server) the symptom is all there is, and the text says so.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -86,7 +88,8 @@ static void list_conns(char *buf, size_t len, enum no_reply kind, unsigned n)
 void diagnose(struct result *r)
 {
 	struct server_info si = { 0 };
-	unsigned silent = 0, closed = 0, working = 0;
+	unsigned silent = 0, closed = 0, stuck = 0, working = 0;
+	uint64_t missing = 0;
 	char sent[32];
 	char which[96];
 
@@ -94,15 +97,25 @@ void diagnose(struct result *r)
 	for (size_t i = 0; i < nconns_all; i++) {
 		silent += conns[i].no_reply == NR_SILENT;
 		closed += conns[i].no_reply == NR_CLOSED;
+		stuck += conns[i].no_reply == NR_STUCK;
+		if (conns[i].no_reply == NR_STUCK)
+			missing += conns[i].q_len;
 		working += conns[i].role != ROLE_IDLE;
 	}
-	if (!silent && !closed)
+	if (!silent && !closed && !stuck)
 		return;
 	if (silent) {
 		list_conns(which, sizeof(which), NR_SILENT, silent);
 		fprintf(stderr, PROG ": unanswered: %u of %u connection%s got not one byte back"
 			" in %.1f s (%s): every byte was sent and nothing came back\n",
 			silent, working, working == 1 ? "" : "s", opt.drain, which);
+	}
+	if (stuck) {
+		list_conns(which, sizeof(which), NR_STUCK, stuck);
+		fprintf(stderr, PROG ": unanswered: %u of %u connection%s stopped getting echoes,"
+			" %" PRIu64 " message(s) missing, none came in the last %.1f s (%s):"
+			" the server stalled?\n", stuck, working, working == 1 ? "" : "s", missing,
+			opt.drain, which);
 	}
 	if (closed) {
 		list_conns(which, sizeof(which), NR_CLOSED, closed);
@@ -115,14 +128,14 @@ void diagnose(struct result *r)
 		snprintf(r->diagnosis, sizeof(r->diagnosis),
 			 "framing mismatch: the server (%s, pid %d) frames by %s and these messages"
 			 " were %s: %s. Run with -f %s", si.model, (int)si.pid, si.framing, sent,
-			 silent ? "it never sees a frame end, so nothing comes back"
-				: "it takes them for a protocol error and closes", si.framing);
+			 silent || stuck ? "it never sees where these frames end, so echoes stop"
+					 : "it takes them for a protocol error and closes", si.framing);
 	} else if (si.found) {
 		snprintf(r->diagnosis, sizeof(r->diagnosis),
 			 "the server (%s, pid %d) frames by %s as we do: not a framing mismatch;"
 			 " %s", si.model, (int)si.pid, si.framing,
-			 silent ? "it is stalled (stopped? busy with another client?)"
-				: "its log (stderr) says why it closed them");
+			 silent || stuck ? "it is stalled (stopped? busy with another client?)"
+					 : "its log (stderr) says why it closed them");
 	} else if (silent == working && opt.framing != FRAMING_LINE) {
 		snprintf(r->diagnosis, sizeof(r->diagnosis),
 			 "framing mismatch? a server that expects another framing than -f %s answers"

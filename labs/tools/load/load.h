@@ -105,11 +105,12 @@ enum cstate {
 	CS_FAILED,     /* closed after an error (counted and reported) */
 };
 
-/* A connection that failed before the server sent one byte back. */
+/* A connection that failed waiting for the server: named once, for all (diagnose.c). */
 enum no_reply {
 	NR_NONE,       /* got bytes back, or did not fail that way */
 	NR_SILENT,     /* the drain ran out: the server took our bytes and sent nothing */
 	NR_CLOSED,     /* the server closed it without sending anything */
+	NR_STUCK,      /* the drain ran out after some echoes: the rest never came */
 };
 
 struct lconn {
@@ -135,7 +136,7 @@ struct lconn {
 	uint64_t    connect_ns;    /* churn: when connect() was called */
 	bool        stopped_reading; /* slow: reached --slow-after */
 	uint64_t    tx_bytes;      /* bytes written on this connection */
-	enum no_reply no_reply;    /* failed without one byte back: judged once, for all (diagnose.c) */
+	enum no_reply no_reply;    /* how it failed waiting for the server (diagnose.c) */
 	/* how writes are cut (writes.c) */
 	uint64_t    wr_seq;        /* --split header: the message being written ... */
 	size_t      wr_off;        /* ... and how many of its bytes are written */
