@@ -7,13 +7,16 @@
  *   distribution (p50 ... max), how fairly connections are served, and what each
  *   message costs in CPU on both sides.  Its modes recreate the situations the labs
  *   are about: a client that floods (hog), one that stops reading (slow), frames
- *   that arrive one byte at a time (tiny), connection churn, idle descriptors.
+ *   that arrive one byte at a time (tiny), connection churn, idle descriptors;
+ *   and how the client cuts its writes (--split, --writev, --coalesce, --nagle),
+ *   which decides what Nagle's algorithm does to latency (LESSONS.md §10).
  *
  * Usage
- *   iolab-load [--host ADDR] -p PORT [-c CONNS] [-T THREADS] [-f len32|line|raw]
+ *   iolab-load [--host ADDR] -p PORT [-c CONNS] [-T THREADS] [-f len32|line|raw|fixed:N]
  *              [-s SIZE | --size-min A --size-max B] [-d DEPTH | -r RATE]
  *              [-t SECONDS | -n MESSAGES_PER_CONN] [-m echo|hog|slow|tiny|churn|idle]
  *              [--idle K] [--slow-after BYTES] [--server-pid PID] [--json] [--seed N]
+ *              [--nagle] [--split header|random|N] [--writev] [--coalesce N]
  *   iolab-load --help            every flag, with its default
  *
  * Try it
@@ -22,6 +25,7 @@
  *   bin/iolab-load -p 7000 -c 50 -r 20000 -t 3                open loop, 20000 msg/s
  *   bin/iolab-load -p 7000 -c 10 -m hog -T 2                  one client floods
  *   bin/iolab-load -p 7000 --server-pid $! --json             server CPU per message too
+ *   bin/iolab-load -p 7000 --nagle --split header -t 3         write-write-read: ~40 ms stalls
  *
  * Two ways to apply load:
  *   closed loop  (-d DEPTH)  every connection keeps DEPTH messages in flight and sends
