@@ -7,8 +7,6 @@
  * socket are not reported again until more arrive (--bug=et-no-drain shows the
  * stall).  That needs nonblocking sockets, or the read that should say EAGAIN
  * sleeps instead, and the whole server with it (--bug=et-blocking).
- * Each socket is registered once, for everything, and never modified: no
- * epoll_ctl() per message, which is what ET buys.
  *
  * Draining greedily lets one flooding peer keep the thread for as long as it
  * keeps sending: starvation.  So reading goes through a ready list: each turn
@@ -26,7 +24,8 @@
 #include "common/server.h"
 
 #define MAX_EVENTS 256   /* most events one epoll_wait() returns; the rest wait for the next call */
-#define ET_EVENTS  (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)   /* registered once, never changed */
+/* Registered once, for everything, never changed: no epoll_ctl() per message is what ET buys. */
+#define ET_EVENTS  (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 
 static struct server srv;
 static size_t budget = 64 * 1024;   /* --budget: bytes read per connection per turn, 0 = drain */
