@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -128,6 +129,10 @@ void conn_close(struct conn *c, int reason)
 	buf_free(&c->in);
 	buf_free(&c->out);
 	free(c);
+	/* The last one gone: hand the memory malloc kept for reuse back to the system,
+	 * so a server's RSS after a crowd has left is what it was before. */
+	if (conn_count() == 0)
+		malloc_trim(0);
 }
 
 void conn_set_state(struct conn *c, enum tm_state st)
