@@ -367,6 +367,7 @@ void server_start(struct server *s, const struct model *m, int argc, char **argv
 			iolog("telemetry off: shm_open: %s", strerror(errno));
 		else
 			atexit(tm_close);
+		tm_set_single_writer(!m->blocking && !m->threaded);
 	}
 
 	if (m->setup)

@@ -82,7 +82,8 @@ struct model {
 	const char *wait_call;     /* "epoll_wait": what TM_WAIT_CALLS counts */
 	const char *summary;       /* one line: what it demonstrates */
 	int         lesson;        /* LESSONS.md section */
-	bool        blocking;      /* accepted sockets and the listener stay blocking */
+	bool        blocking;      /* accepted sockets and the listener stay blocking; a thread each */
+	bool        threaded;      /* several threads serve connections (telemetry: several writers) */
 	const struct model_option *options;  /* OPTIONS_END-terminated, or NULL */
 	const struct bug *bugs;    /* {NULL, NULL}-terminated, or NULL */
 	/* Set-up that must work before the server says it is listening (flags are parsed). */

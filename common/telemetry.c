@@ -212,6 +212,12 @@ void tm_unlink_signal_safe(void)
 		shm_unlink(self_name_copy);
 }
 
+void tm_set_single_writer(bool single)
+{
+	if (tm_self)
+		tm_self->single_writer = single;
+}
+
 void tm_log(enum tm_event_kind kind, int fd, uint32_t mask, int64_t value)
 {
 	struct tm_writer *w = tm_self;
@@ -220,6 +226,15 @@ void tm_log(enum tm_event_kind kind, int fd, uint32_t mask, int64_t value)
 
 	if (!w)
 		return;
+	if (w->single_writer) {
+		/* Nobody else takes entries: no fetch-add, no compare-and-swap. */
+		idx = atomic_load_explicit(&w->hdr->log_head, memory_order_relaxed);
+		atomic_store_explicit(&w->hdr->log_head, idx + 1, memory_order_relaxed);
+		e = &w->log[idx & (TM_NLOG - 1)];
+		atomic_store_explicit(&e->seq, 2 * idx + 1, memory_order_relaxed);
+		atomic_thread_fence(memory_order_release);
+		goto fill;
+	}
 	idx = atomic_fetch_add_explicit(&w->hdr->log_head, 1, memory_order_relaxed);
 	e = &w->log[idx & (TM_NLOG - 1)];
 	seq = atomic_load_explicit(&e->seq, memory_order_relaxed);
@@ -237,6 +252,7 @@ void tm_log(enum tm_event_kind kind, int fd, uint32_t mask, int64_t value)
 		atomic_fetch_add_explicit(&w->hdr->log_dropped, 1, memory_order_relaxed);
 		return;
 	}
+fill:
 	__atomic_store_n(&e->t_ns, tm_now(), __ATOMIC_RELAXED);
 	__atomic_store_n(&e->fd, fd, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->kind, (uint16_t)kind, __ATOMIC_RELAXED);

@@ -193,6 +193,7 @@ struct tm_writer {
 	struct tm_probe  *probes;
 	size_t            size;
 	char              name[96];            /* shm name, "/iolab.epoll-lt.1234" */
+	bool              single_writer;       /* one thread writes: no locked instructions */
 };
 
 /* The process-wide writer; NULL when telemetry is off.  Servers have one. */
@@ -213,15 +214,28 @@ void tm_close(void);
 /* Unlink only (async-signal-safe: for a signal handler that then _exits). */
 void tm_unlink_signal_safe(void);
 
+/*
+ * Only this process's threads write its counters.  With one writer thread a relaxed
+ * load and store is enough (readers see each value whole, never torn); a read-modify-
+ * write would cost a locked instruction on every count for nothing.  Several writer
+ * threads (the blocking model) need the atomic add.
+ */
+void tm_set_single_writer(bool single);
 static inline void tm_add(enum tm_counter c, uint64_t n)
 {
-	if (tm_self)
-		atomic_fetch_add_explicit(&tm_self->hdr->counters[c], n, memory_order_relaxed);
+	_Atomic uint64_t *p;
+
+	if (!tm_self)
+		return;
+	p = &tm_self->hdr->counters[c];
+	if (tm_self->single_writer)
+		atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + n, memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(p, n, memory_order_relaxed);
 }
 static inline void tm_sub(enum tm_counter c, uint64_t n)
 {
-	if (tm_self)
-		atomic_fetch_sub_explicit(&tm_self->hdr->counters[c], n, memory_order_relaxed);
+	tm_add(c, -n);   /* unsigned wrap-around: adding 2^64 - n subtracts n */
 }
 
 /* Append an event to the ring (any thread). */
