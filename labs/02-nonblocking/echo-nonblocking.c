@@ -38,13 +38,9 @@ static const struct model_option OPTIONS[] = {
 };
 
 static const struct model MODEL = {
-	.name = "nonblocking",
-	.program = "echo-nonblocking",
-	.wait_call = "none (busy loop)",
+	.name = "nonblocking", .program = "echo-nonblocking", .lesson = 2,
+	.wait_call = "none (busy loop)", .options = OPTIONS,
 	.summary = "nonblocking busy loop: one thread tries every socket every turn, and burns a core",
-	.lesson = 2,
-	.options = OPTIONS,
-	.bugs = NULL,
 };
 
 /* Accept everyone waiting; the loop tries each of them for reading from the next turn. */

@@ -32,12 +32,9 @@ static const struct model_option OPTIONS[] = {
 };
 
 static const struct model MODEL = {
-	.name = "select",
-	.program = "echo-select",
-	.wait_call = "select",
+	.name = "select", .program = "echo-select", .lesson = 3,
+	.wait_call = "select", .options = OPTIONS,
 	.summary = "select(): one thread, fd_sets rebuilt every turn, descriptors below FD_SETSIZE only",
-	.lesson = 3,
-	.options = OPTIONS,
 };
 
 /* The interest list is the two fd_sets, built again from c->interest before every wait. */

@@ -31,12 +31,9 @@ static const struct model_option OPTIONS[] = {
 };
 
 static const struct model MODEL = {
-	.name = "poll",
-	.program = "echo-poll",
-	.wait_call = "poll",
+	.name = "poll", .program = "echo-poll", .lesson = 4,
+	.wait_call = "poll", .options = OPTIONS,
 	.summary = "poll(): one thread, a pollfd array kept from turn to turn, scanned after every wakeup",
-	.lesson = 4,
-	.options = OPTIONS,
 };
 
 /* The interest list, kept: pfds[fd] is descriptor fd's entry; fd = -1 where none (poll() skips it). */

@@ -39,13 +39,9 @@ static const struct bug BUGS[] = {
 };
 
 static const struct model MODEL = {
-	.name = "epoll-lt",
-	.program = "echo-epoll-lt",
-	.wait_call = "epoll_wait",
+	.name = "epoll-lt", .program = "echo-epoll-lt", .lesson = 5,
+	.wait_call = "epoll_wait", .options = OPTIONS, .bugs = BUGS,
 	.summary = "level-triggered epoll: one thread, EPOLLOUT only while output is queued",
-	.lesson = 5,
-	.options = OPTIONS,
-	.bugs = BUGS,
 };
 
 /* The interest list is in the kernel: add, change and remove entries with epoll_ctl(). */

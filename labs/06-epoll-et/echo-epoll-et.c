@@ -43,13 +43,9 @@ static const struct bug BUGS[] = {
 };
 
 static const struct model MODEL = {
-	.name = "epoll-et",
-	.program = "echo-epoll-et",
-	.wait_call = "epoll_wait",
+	.name = "epoll-et", .program = "echo-epoll-et", .lesson = 6,
+	.wait_call = "epoll_wait", .options = OPTIONS, .bugs = BUGS,
 	.summary = "edge-triggered epoll: one thread, drain until EAGAIN, a ready list with a read budget",
-	.lesson = 6,
-	.options = OPTIONS,
-	.bugs = BUGS,
 };
 
 /* The interest list is in the kernel; the ready list is ours: who may have unread bytes. */

@@ -54,13 +54,9 @@ static const struct model_option OPTIONS[] = {
 };
 
 static const struct model MODEL = {
-	.name = "sigio",
-	.program = "echo-sigio",
-	.wait_call = "sigwaitinfo",
+	.name = "sigio", .program = "echo-sigio", .lesson = 7,
+	.wait_call = "sigwaitinfo", .options = OPTIONS, .bugs = BUGS,
 	.summary = "signal-driven I/O: O_ASYNC + F_SETSIG, signals taken with sigwaitinfo",
-	.lesson = 7,
-	.options = OPTIONS,
-	.bugs = BUGS,
 };
 
 /* Ask for SIG_IO on every event of fd. */

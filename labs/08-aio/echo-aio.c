@@ -78,13 +78,9 @@ static const struct model_option OPTIONS[] = {
 };
 
 static const struct model MODEL = {
-	.name = "aio",
-	.program = "echo-aio",
-	.wait_call = "io_getevents",
+	.name = "aio", .program = "echo-aio", .lesson = 8,
+	.wait_call = "io_getevents", .options = OPTIONS, .bugs = BUGS,
 	.summary = "Linux AIO: IOCB_CMD_POLL completions re-armed after each one (--pread: blocking PREAD)",
-	.lesson = 8,
-	.options = OPTIONS,
-	.bugs = BUGS,
 };
 
 /* iocbs prepared this turn, submitted together by submit_pending(). */
