@@ -117,7 +117,6 @@ static struct layout layout_of(uint32_t nslots, uint32_t nlog, uint32_t nprobe)
 
 struct tm_writer *tm_self;
 static struct tm_writer self_storage;
-static char self_name_copy[96];    /* for the signal-safe unlink */
 
 int tm_open(const struct tm_info *info)
 {
@@ -174,7 +173,6 @@ int tm_open(const struct tm_info *info)
 	atomic_thread_fence(memory_order_release);
 	__atomic_store_n(&h->magic, TM_MAGIC, __ATOMIC_RELEASE);
 
-	memcpy(self_name_copy, w->name, sizeof(self_name_copy));
 	tm_self = w;
 	return 0;
 
@@ -204,12 +202,6 @@ void tm_close(void)
 	 * be writing to it; the memory goes away with the process.
 	 */
 	shm_unlink(w->name);
-}
-
-void tm_unlink_signal_safe(void)
-{
-	if (self_name_copy[0])
-		shm_unlink(self_name_copy);
 }
 
 void tm_set_single_writer(bool single)

@@ -211,8 +211,6 @@ int  tm_open(const struct tm_info *info);
 void tm_set_port(uint16_t port);
 /* Mark exiting and unlink; the mapping stays until exit (idempotent; atexit-safe). */
 void tm_close(void);
-/* Unlink only (async-signal-safe: for a signal handler that then _exits). */
-void tm_unlink_signal_safe(void);
 
 /*
  * Only this process's threads write its counters.  With one writer thread a relaxed
