@@ -182,6 +182,31 @@ clean-shm:
 	@for f in /dev/shm/iolab*.*; do [ -e "$$f" ] || continue; \
 	  pid=$${f##*.}; kill -0 "$$pid" 2>/dev/null || { echo "rm $$f"; rm -f "$$f"; }; done
 
+# --- benchmark peers and make bench ----------------------------------------------
+# Two echo servers on other people's event loops (libuv, libevent; Debian packages),
+# speaking the iolab protocol, for labs/tools/bench/bench to measure the models against.
+UV_CFLAGS    := $(call pkg,--cflags,libuv,)
+UV_LIBS      := $(call pkg,--libs,libuv,-luv)
+EVENT_CFLAGS := $(call pkg,--cflags,libevent,)
+EVENT_LIBS   := $(call pkg,--libs,libevent,-levent)
+PEERS        := $(BIN)/libuv-echo $(BIN)/libevent-echo
+PEER_OBJ     := $(BUILD)/labs/tools/bench/peer.o $(BUILD)/labs/tools/bench/libuv-echo.o \
+                $(BUILD)/labs/tools/bench/libevent-echo.o
+all: $(PEERS)
+$(PEER_OBJ): | deps-check
+$(BUILD)/labs/tools/bench/libuv-echo.o: CFLAGS += $(UV_CFLAGS)
+$(BUILD)/labs/tools/bench/libevent-echo.o: CFLAGS += $(EVENT_CFLAGS)
+$(BIN)/libuv-echo: LDLIBS += $(UV_LIBS)
+$(BIN)/libevent-echo: LDLIBS += $(EVENT_LIBS)
+$(PEERS): $(BIN)/%: $(BUILD)/labs/tools/bench/%.o $(BUILD)/labs/tools/bench/peer.o $(LIB)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+-include $(PEER_OBJ:.o=.d)
+
+.PHONY: bench
+bench: all
+	@flock /tmp/iolab-bench.lock labs/tools/bench/bench $(if $(QUICK),--quick)
+
 # --- fuzzing (libFuzzer) -------------------------------------------------------
 # tests/fuzz/fuzz_NAME.c is a libFuzzer harness; its seeds are in tests/fuzz/corpus/NAME/.
 # Built with clang into build/fuzz/ (never touches the gcc build), run for FUZZ_SECONDS
