@@ -205,7 +205,7 @@ $(PEERS): $(BIN)/%: $(BUILD)/labs/tools/bench/%.o $(BUILD)/labs/tools/bench/peer
 
 .PHONY: bench
 bench: all
-	@flock /tmp/iolab-bench.lock labs/tools/bench/bench $(if $(QUICK),--quick)
+	@labs/tools/bench/bench $(if $(QUICK),--quick)
 
 # --- fuzzing (libFuzzer) -------------------------------------------------------
 # tests/fuzz/fuzz_NAME.c is a libFuzzer harness; its seeds are in tests/fuzz/corpus/NAME/.
