@@ -113,6 +113,8 @@ static void framing_seeds(void)
 /* The layout tm_reader_open() expects (as layout_of() in telemetry.c computes it). */
 static size_t align64(size_t x) { return (x + 63) & ~(size_t)63; }
 
+static struct tm_header writer_header;   /* what tm_open() wrote, copied once */
+
 struct seg {
 	unsigned char *p;
 	size_t size, slots, log, probes;
@@ -131,25 +133,15 @@ static struct seg seg_new(unsigned nslots, unsigned nlog, unsigned nprobe)
 	s.p = calloc(1, s.size + 256);    /* room for a file longer than the layout */
 	if (!s.p)
 		exit(1);
+	/* The header a real writer fills in, resized to these counts. */
+	memcpy(s.p, &writer_header, sizeof(writer_header));
 	h = (struct tm_header *)s.p;
-	h->magic = TM_MAGIC;
-	h->version = TM_VERSION;
-	h->kind = TM_KIND_SERVER;
 	h->total_size = s.size;
-	h->header_size = sizeof(struct tm_header);
-	h->slot_size = sizeof(struct tm_conn);
-	h->event_size = sizeof(struct tm_event);
-	h->probe_size = sizeof(struct tm_probe);
 	h->nslots = nslots;
 	h->nlog = nlog;
 	h->nprobe = nprobe;
-	h->ncounters = TM_NCOUNTERS;
 	h->pid = 1;
 	h->port = 7000;
-	snprintf(h->model, sizeof(h->model), "epoll-lt");
-	snprintf(h->wait_call, sizeof(h->wait_call), "epoll_wait");
-	snprintf(h->addr, sizeof(h->addr), "127.0.0.1");
-	snprintf(h->options, sizeof(h->options), "framing=len32 max-frame=1048576");
 	for (unsigned i = 0; i < TM_NCOUNTERS_USED; i++)
 		atomic_store(&h->counters[i], i * 3u);
 	return s;
@@ -277,6 +269,15 @@ int main(int argc, char **argv)
 		perror(outdir);
 		return 1;
 	}
+	/* Let the writer fill in a header (in a segment of our own prefix), then drop it. */
+	setenv("IOLAB_SHM_PREFIX", "iolabseeds", 1);
+	if (tm_open(&(struct tm_info){ .kind = TM_KIND_SERVER, .model = "epoll-lt", .wait_call = "epoll_wait",
+				       .addr = "127.0.0.1", .options = "framing=len32 max-frame=1048576" }) < 0) {
+		perror("tm_open");
+		return 1;
+	}
+	memcpy(&writer_header, tm_self->hdr, sizeof(writer_header));
+	tm_close();
 	framing_seeds();
 	telemetry_seeds();
 	return 0;
