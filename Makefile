@@ -62,6 +62,7 @@ CMOCKA_LIBS  := $(call pkg,--libs,cmocka,-lcmocka)
 # --- what gets built -------------------------------------------------------
 # common/*.c        -> build/libiolab.a, linked into every program
 # labs/*/*.c        -> one program each: labs/05-epoll-lt/echo-epoll-lt.c -> bin/echo-epoll-lt
+# labs/tools/load/*.c -> the parts of bin/iolab-load besides labs/tools/iolab-load.c
 # viewer/*.c        -> bin/iolab-view
 # tests/unit/*.c    -> bin/tests/<name> (cmocka)
 # tests/integration/*.c -> bin/tests/<name>
@@ -71,6 +72,7 @@ LIB       := $(BUILD)/libiolab.a
 
 PROG_SRC  := $(wildcard labs/*/*.c)
 PROGS     := $(addprefix $(BIN)/,$(notdir $(PROG_SRC:.c=)))
+LOAD_SRC  := $(wildcard labs/tools/load/*.c)
 
 VIEW_SRC  := $(wildcard viewer/*.c)
 VIEW_OBJ  := $(VIEW_SRC:%.c=$(BUILD)/%.o)
@@ -81,7 +83,7 @@ UNITS     := $(addprefix $(BIN)/tests/,$(notdir $(UNIT_SRC:.c=)))
 ITEST_SRC := $(wildcard tests/integration/*.c)
 ITESTS    := $(addprefix $(BIN)/tests/,$(notdir $(ITEST_SRC:.c=)))
 
-ALL_OBJ   := $(LIB_OBJ) $(PROG_SRC:%.c=$(BUILD)/%.o) $(VIEW_OBJ) \
+ALL_OBJ   := $(LIB_OBJ) $(PROG_SRC:%.c=$(BUILD)/%.o) $(LOAD_SRC:%.c=$(BUILD)/%.o) $(VIEW_OBJ) \
              $(UNIT_SRC:%.c=$(BUILD)/%.o) $(ITEST_SRC:%.c=$(BUILD)/%.o)
 
 # A lab is a directory labs/NN-name/ with a scenario: adding one needs no edit here.
@@ -97,6 +99,7 @@ all: deps-check $(PROGS) $(VIEWER) $(UNITS) $(ITESTS)
 # Per-program libraries.
 $(BIN)/echo-uring: LDLIBS += $(URING_LIBS)
 $(BUILD)/labs/09-io-uring/%.o: CFLAGS += $(URING_CFLAGS)
+$(BIN)/iolab-load: $(LOAD_SRC:%.c=$(BUILD)/%.o)
 $(BIN)/iolab-view: LDLIBS += $(CURSES_LIBS)
 $(BUILD)/viewer/%.o: CFLAGS += $(CURSES_CFLAGS)
 $(UNITS): LDLIBS += $(CMOCKA_LIBS)
@@ -115,7 +118,7 @@ $(ALL_OBJ): | deps-check
 define prog_rule
 $(BIN)/$(notdir $(1:.c=)): $(BUILD)/$(1:.c=.o) $(LIB)
 	@mkdir -p $$(@D)
-	$$(call say,LINK,$$@)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+	$$(call say,LINK,$$@)$$(CC) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) $$(filter %.a,$$^) $$(LDLIBS)
 endef
 $(foreach s,$(PROG_SRC),$(eval $(call prog_rule,$(s))))
 

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/json.h"
 #include "common/masks.h"
 #include "viewer/text.h"
 
@@ -25,22 +26,6 @@ static void on_stop(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
 }
 
 static void json_num(FILE *f, double v)
@@ -56,7 +41,7 @@ static void json_mask(FILE *f, const char *key, uint32_t mask)
 	char buf[256];
 
 	fprintf(f, ",\"%s\":\"0x%x\",\"%s_names\":", key, mask, key);
-	json_str(f, mask_str(mask, buf, sizeof(buf), 0));
+	json_string(f, mask_str(mask, buf, sizeof(buf), 0));
 }
 
 static void print_conns(FILE *f, const struct seg *g)
@@ -66,7 +51,7 @@ static void print_conns(FILE *f, const struct seg *g)
 		const struct conn_row *c = &g->conns[i];
 
 		fprintf(f, "%s{\"fd\":%d,\"peer_port\":%u,\"state\":", i ? "," : "", c->fd, c->peer_port);
-		json_str(f, tm_state_name(c->state));
+		json_string(f, tm_state_name(c->state));
 		json_mask(f, "interest", c->interest);
 		json_mask(f, "ready", c->ready);
 		fprintf(f, ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64 ",\"frames_in\":%" PRIu64
@@ -85,15 +70,15 @@ static void print_probes(FILE *f, const struct seg *g)
 		const struct tm_probe *p = &g->probes[i];
 
 		fprintf(f, "%s{\"label\":", i ? "," : "");
-		json_str(f, p->label);
+		json_string(f, p->label);
 		fputs(",\"mech\":", f);
-		json_str(f, p->mech);
+		json_string(f, p->mech);
 		json_mask(f, "registered", p->registered);
 		json_mask(f, "mask", p->mask);
 		fprintf(f, ",\"so_error\":%d,\"so_error_name\":", p->so_error);
-		json_str(f, errno_name(p->so_error));
+		json_string(f, errno_name(p->so_error));
 		fputs(",\"explain\":", f);
-		json_str(f, probe_explain(p));
+		json_string(f, probe_explain(p));
 		fputc('}', f);
 	}
 	fputc(']', f);
@@ -104,14 +89,14 @@ static void print_seg(FILE *f, const struct sampler *s, const struct seg *g, boo
 	const struct rates *r = &g->r;
 
 	fputs("{\"model\":", f);
-	json_str(f, g->model);
+	json_string(f, g->model);
 	fprintf(f, ",\"kind\":\"%s\",\"pid\":%d,\"port\":%u,\"addr\":",
 		g->kind == TM_KIND_PROBE ? "probe" : "server", (int)g->pid, g->port);
-	json_str(f, g->addr);
+	json_string(f, g->addr);
 	fputs(",\"wait_call\":", f);
-	json_str(f, g->wait_call);
+	json_string(f, g->wait_call);
 	fputs(",\"status\":", f);
-	json_str(f, g->status == SEG_LIVE ? "live" : g->exit_why ? g->exit_why : "exited");
+	json_string(f, g->status == SEG_LIVE ? "live" : g->exit_why ? g->exit_why : "exited");
 	fprintf(f, ",\"uptime_s\":%.3f,\"conns\":%" PRIu64 ",\"conn_slots\":%zu",
 		g->start_mono_ns && s->now_ns > g->start_mono_ns ? (double)(s->now_ns - g->start_mono_ns) / 1e9 : 0.0,
 		g->cnt[TM_ACTIVE], g->nconns);
@@ -161,7 +146,7 @@ void batch_print(FILE *f, const struct sampler *s, bool conns, uint64_t *notes_s
 	for (uint64_t i = first; i < s->notes_total; i++) {
 		if (i > first)
 			fputc(',', f);
-		json_str(f, s->notes[i % NOTES_MAX]);
+		json_string(f, s->notes[i % NOTES_MAX]);
 	}
 	*notes_seen = s->notes_total;
 	fputs("]}\n", f);

@@ -29,6 +29,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fairness.h"
+#include "common/procstat.h"
+
 #define NS_PER_S        1000000000ull
 #define BAD_RETRY_NS    (1ull * NS_PER_S)  /* look at a refused segment again after this */
 #define BAD_NOTE_AFTER  (1ull * NS_PER_S)  /* garbage this old is worth a note (a new
@@ -107,52 +110,14 @@ static bool pid_wanted(const struct sampler *s, pid_t pid)
 	return false;
 }
 
-/*
- * utime + stime from a /proc/PID/stat descriptor.  The descriptor is kept open
- * for the life of the segment and re-read with pread(): one system call a
- * refresh instead of three, and it stays bound to the process it was opened
- * for (a recycled pid cannot slip in; a dead process reads as ESRCH).
- */
-static bool stat_fd_ticks(int fd, uint64_t *ticks)
-{
-	char buf[1024];
-	unsigned long long ut, st;
-	const char *p;
-	ssize_t n;
-
-	if (fd < 0)
-		return false;
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	/* The command name (field 2) may hold spaces and ')': fields restart after the last ')'. */
-	p = strrchr(buf, ')');
-	if (!p)
-		return false;
-	/* After ')' come field 3 (state) ... field 14 utime, 15 stime. */
-	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		return false;
-	*ticks = ut + st;
-	return true;
-}
-
-static int open_stat(pid_t pid)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	return open(path, O_RDONLY | O_CLOEXEC);
-}
-
 bool proc_cpu_ticks(pid_t pid, uint64_t *ticks)
 {
-	int fd = open_stat(pid);
-	bool ok = stat_fd_ticks(fd, ticks);
+	struct proc_stat ps;
 
-	if (fd >= 0)
-		close(fd);
-	return ok;
+	if (!procstat_read(pid, &ps))
+		return false;
+	*ticks = ps.utime + ps.stime;
+	return true;
 }
 
 static uint64_t delta(uint64_t now, uint64_t before)
@@ -278,7 +243,7 @@ static int seg_open(const char *path, struct seg **out, ino_t *ino)
 	g->ino = *ino;
 	g->kind = (int)g->rd.hdr->kind;
 	g->pid = g->rd.hdr->pid;
-	g->stat_fd = open_stat(g->pid);
+	g->stat_fd = procstat_open(g->pid);
 	g->start_mono_ns = g->rd.hdr->start_mono_ns;
 	copy_printable(g->model, sizeof(g->model), g->rd.hdr->model, sizeof(g->rd.hdr->model));
 	copy_printable(g->wait_call, sizeof(g->wait_call), g->rd.hdr->wait_call, sizeof(g->rd.hdr->wait_call));
@@ -475,8 +440,7 @@ static void row_from_slot(const struct sampler *s, struct conn_row *row, const s
 static void seg_read_slots(struct sampler *s, struct seg *g)
 {
 	uint32_t hwm = atomic_load_explicit(&g->rd.hdr->slot_hwm, memory_order_acquire);
-	double sum = 0, sumsq = 0;
-	unsigned n = 0;
+	struct jain fair = { 0 };
 
 	if (hwm > g->rd.hdr->nslots)
 		hwm = g->rd.hdr->nslots;          /* a lying header: never past the mapping */
@@ -505,14 +469,10 @@ static void seg_read_slots(struct sampler *s, struct seg *g)
 		 * bytes, and those waiting right now (a starved one moved nothing).  An
 		 * idle client is not treated unfairly by being idle.
 		 */
-		if (row->d_bytes || row->wait_ns) {
-			sum += (double)row->d_bytes;
-			sumsq += (double)row->d_bytes * (double)row->d_bytes;
-			n++;
-		}
+		if (row->d_bytes || row->wait_ns)
+			jain_add(&fair, (double)row->d_bytes);
 	}
-	/* Jain's index: (sum x)^2 / (n * sum x^2); 1 when all equal, 1/n when one gets everything. */
-	g->r.fairness = g->have_prev && n && sumsq > 0 ? sum * sum / ((double)n * sumsq) : NAN;
+	g->r.fairness = g->have_prev ? jain_index(&fair) : NAN;
 }
 
 static void seg_read_probes(struct seg *g)
@@ -638,12 +598,15 @@ static void seg_rates(struct sampler *s, struct seg *g)
  */
 static void seg_cpu(struct sampler *s, struct seg *g)
 {
+	struct proc_stat ps;
 	uint64_t ticks = 0;
 	bool ok;
 
 	if (g->cpu_read_ns && s->now_ns - g->cpu_read_ns < CPU_WINDOW_NS)
 		return;
-	ok = stat_fd_ticks(g->stat_fd, &ticks);
+	ok = procstat_read_fd(g->stat_fd, &ps);
+	if (ok)
+		ticks = ps.utime + ps.stime;
 	if (ok && g->cpu_read_ok && s->clk_tck > 0)
 		g->r.cpu_pct = 100.0 * (double)delta(ticks, g->cpu_ticks) / (double)s->clk_tck /
 			       ((double)(s->now_ns - g->cpu_read_ns) / 1e9);

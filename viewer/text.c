@@ -113,16 +113,6 @@ char *mask_fit(uint32_t mask, int width, char *buf, size_t len)
 	return buf;
 }
 
-const char *errno_name(int e)
-{
-	const char *name;
-
-	if (e == 0)
-		return "0";
-	name = e > 0 ? strerrorname_np(e) : NULL;
-	return name ? name : "E?";
-}
-
 char *event_detail(const struct tm_event *e, char *buf, size_t len)
 {
 	char m[160], d[32];

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/errname.h"
 #include "common/telemetry.h"
 
 /* 0, 3.25, 45.1, 812, 1.23k, 45.6M ... at most 5 characters; NAN -> "-". */
@@ -29,8 +30,6 @@ char *mask_text(uint32_t mask, enum mask_style style, char *buf, size_t len);
 /* The longest style whose text fits in `width` columns. */
 char *mask_fit(uint32_t mask, int width, char *buf, size_t len);
 
-/* "ECONNREFUSED" for 111; "0" for 0. */
-const char *errno_name(int e);
 /* What an event's value/mask mean, decoded: "0x1 EPOLLIN", "peer :40312", "EOF"... */
 char *event_detail(const struct tm_event *e, char *buf, size_t len);
 /* One line that explains an async-connect observation to a student. */

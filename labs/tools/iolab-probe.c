@@ -41,6 +41,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "common/errname.h"
 #include "common/masks.h"
 #include "common/telemetry.h"
 
@@ -140,26 +141,6 @@ static void usage(FILE *f)
 static const char *short_mask(uint32_t m, char *buf, size_t len)
 {
 	return mask_str(m, buf, len, 1);
-}
-
-/* "ECONNREFUSED" rather than "Connection refused": the name a student greps for. */
-static const char *errno_name(int e)
-{
-	switch (e) {
-	case -1:           return "-";
-	case 0:            return "0";
-	case EINPROGRESS:  return "EINPROGRESS";
-	case ECONNREFUSED: return "ECONNREFUSED";
-	case ECONNRESET:   return "ECONNRESET";
-	case ETIMEDOUT:    return "ETIMEDOUT";
-	case EAGAIN:       return "EAGAIN";
-	case EISCONN:      return "EISCONN";
-	case EALREADY:     return "EALREADY";
-	case EINTR:        return "EINTR";
-	case EADDRNOTAVAIL:return "EADDRNOTAVAIL";
-	case ENETUNREACH:  return "ENETUNREACH";
-	}
-	return strerrorname_np(e) ? strerrorname_np(e) : "?";
 }
 
 /* -------------------------------------------------------------- the ports */

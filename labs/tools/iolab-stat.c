@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json.h"
 #include "common/telemetry.h"
 
 struct find {
@@ -47,23 +48,6 @@ static void usage(FILE *f)
 		"  --json      JSON instead of lines\n"
 		"  --probes    also the async-connect probe's records (bin/iolab-probe)\n"
 		"  -h, --help  this text\n", tm_prefix());
-}
-
-/* Strings in a segment come from another process: print only the safe part. */
-static void json_str(const char *s, size_t max)
-{
-	putchar('"');
-	for (size_t i = 0; i < max && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20 || c > 0x7e)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
 }
 
 static void print_lines(const struct tm_reader *r, const uint64_t *ctr, bool probes)
@@ -101,15 +85,15 @@ static void print_json(const struct tm_reader *r, const uint64_t *ctr, bool prob
 	bool first = true;
 
 	printf("{\"path\":");
-	json_str(r->path, sizeof(r->path));
+	json_string_n(stdout, r->path, sizeof(r->path));
 	printf(",\"kind\":\"%s\",\"model\":", h->kind == TM_KIND_PROBE ? "probe" : "server");
-	json_str(h->model, sizeof(h->model));
+	json_string_n(stdout, h->model, sizeof(h->model));
 	printf(",\"wait_call\":");
-	json_str(h->wait_call, sizeof(h->wait_call));
+	json_string_n(stdout, h->wait_call, sizeof(h->wait_call));
 	printf(",\"pid\":%d,\"addr\":", (int)h->pid);
-	json_str(h->addr, sizeof(h->addr));
+	json_string_n(stdout, h->addr, sizeof(h->addr));
 	printf(",\"port\":%u,\"options\":", (unsigned)h->port);
-	json_str(h->options, sizeof(h->options));
+	json_string_n(stdout, h->options, sizeof(h->options));
 	printf(",\"alive\":%s,\"counters\":{", tm_reader_alive(r) ? "true" : "false");
 	for (unsigned i = 0; i < TM_NCOUNTERS_USED; i++)
 		printf("%s\"%s\":%llu", i ? "," : "", tm_counter_names[i], (unsigned long long)ctr[i]);
@@ -122,9 +106,9 @@ static void print_json(const struct tm_reader *r, const uint64_t *ctr, bool prob
 			if (!__atomic_load_n(&p->valid, __ATOMIC_ACQUIRE))
 				continue;
 			printf("%s{\"index\":%u,\"label\":", first ? "" : ",", i);
-			json_str(p->label, sizeof(p->label));
+			json_string_n(stdout, p->label, sizeof(p->label));
 			printf(",\"mech\":");
-			json_str(p->mech, sizeof(p->mech));
+			json_string_n(stdout, p->mech, sizeof(p->mech));
 			printf(",\"registered\":%u,\"mask\":%u,\"so_error\":%d}",
 			       p->registered, p->mask, p->so_error);
 			first = false;

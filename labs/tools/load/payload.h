@@ -1,12 +1,13 @@
 /*
  * payload.h — what bin/iolab-load sends, and how it checks every echoed byte
- * (header-only; one program includes it).
+ * (the pattern table and its set-up are in payload.c).
  *
  * Message `seq` of connection `conn`, with a payload of `size` bytes, is on the wire:
  *
  *   len32   [4-byte big-endian size] [payload]
  *   line    [payload] '\n'                      (the payload never contains '\n')
  *   raw     [payload]                           (no boundaries: checked by stream offset)
+ *   fixed:N [payload of exactly N bytes]        (the boundary is the count)
  *
  *   payload = the first `size` bytes of   "c<conn> s<seq> " <pattern...>
  *             e.g. "c7 s42 Qm3xV0b..."   readable in tcpdump or nc
@@ -35,7 +36,7 @@
 
 #define PAT_LEN 65536          /* pattern table bytes (a power of two) */
 
-static char pat_table[PAT_LEN];
+extern char pat_table[PAT_LEN];   /* payload.c */
 
 static inline uint64_t mix64(uint64_t x)     /* splitmix64's finaliser: a good cheap hash */
 {
@@ -47,17 +48,8 @@ static inline uint64_t mix64(uint64_t x)     /* splitmix64's finaliser: a good c
 	return x;
 }
 
-static inline void pattern_init(void)
-{
-	static const char alnum[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-	uint64_t s = 0x10ab10ab;
-
-	for (size_t i = 0; i < PAT_LEN; i++) {
-		s = mix64(s + i);
-		pat_table[i] = alnum[s % (sizeof(alnum) - 1)];
-	}
-}
+/* Fill pat_table (payload.c): once, before any message is generated. */
+void pattern_init(void);
 
 /* One message in flight. */
 struct wmsg {
