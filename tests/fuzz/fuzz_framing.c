@@ -5,7 +5,8 @@
  * stream is cut into reads, and the stream itself:
  *
  *   byte 0        framing: index into framings[] below (modulo its size)
- *   bytes 1-2     --max-frame, little-endian (0 = the decoder's default, 1 MiB)
+ *   bytes 1-2     --max-frame, little-endian (0 = the decoder's default, 1 MiB);
+ *                 for fixed:N, N
  *   byte 3        K: how many read sizes follow (K % 16)
  *   K bytes       read sizes, used in turn and again from the first: 0 = a call with
  *                 nothing new (a spurious wakeup), 255 = everything that is left
@@ -65,6 +66,14 @@ static enum frame_status ref_line(const uint8_t *s, size_t rest, size_t max, siz
 	return rest > max ? FRAME_ERROR : FRAME_NEED_MORE;   /* no '\n' yet: too long already? */
 }
 
+static enum frame_status ref_fixed(const uint8_t *s, size_t rest, size_t max, size_t *len)
+{
+	if (rest < max)                 /* fixed:N passes N as max_frame; nothing is ever an error */
+		return FRAME_NEED_MORE;
+	*len = max;
+	return FRAME_OK;
+}
+
 static const struct {
 	enum framing mode;
 	ref_fn       ref;               /* NULL: no boundaries, a frame is whatever one read brought */
@@ -72,6 +81,7 @@ static const struct {
 	{ FRAMING_LEN32, ref_len32 },
 	{ FRAMING_LINE,  ref_line },
 	{ FRAMING_RAW,   NULL },
+	{ FRAMING_FIXED, ref_fixed },
 };
 #define NFRAMINGS (sizeof(framings) / sizeof(framings[0]))
 

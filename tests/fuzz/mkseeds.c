@@ -102,6 +102,12 @@ static void framing_seeds(void)
 	framing_seed("line-spurious", FRAMING_LINE, 32, "0301", "one\r\ntwo\r\nthree", 15);
 	framing_seed("line-crlf", FRAMING_LINE, 0, "z", "GET / HTTP/1.0\r\nHost: x\r\n\r\n", 27);
 
+	framing_seed("fixed-4", FRAMING_FIXED, 4, "z", "abcdefghij", 10);
+	framing_seed("fixed-1-split", FRAMING_FIXED, 1, "3", "abcdef", 6);
+	framing_seed("fixed-7-spurious", FRAMING_FIXED, 7, "0502", "0123456789abcdefghijklmnop", 26);
+	n = len32_stream(s, l2, 3);
+	framing_seed("fixed-300", FRAMING_FIXED, 300, "9z", s, n);
+
 	framing_seed("raw-one", FRAMING_RAW, 0, "z", "anything at all", 15);
 	framing_seed("raw-reads", FRAMING_RAW, 0, "1503z", "abcdefghijklmnopqrstuvwxyz", 26);
 	framing_seed("raw-empty", FRAMING_RAW, 0, "", "", 0);
@@ -278,6 +284,7 @@ int main(int argc, char **argv)
 	}
 	memcpy(&writer_header, tm_self->hdr, sizeof(writer_header));
 	tm_close();
+	writer_header.start_realtime_ns = writer_header.start_mono_ns = 1000000000;  /* same seeds every time */
 	framing_seeds();
 	telemetry_seeds();
 	return 0;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Description: the benchmark peers (bin/libuv-echo, bin/libevent-echo) behave like the
 # iolab servers where make bench relies on it: --help (exit 0), a bad flag (exit 2),
-# -p 0 prints "listening on ADDR:PORT"; iolab-load verifies every echo in len32, line
-# and raw; a frame over --max-frame closes the connection without an echo; a frame
+# -p 0 prints "listening on ADDR:PORT"; iolab-load verifies every echo in len32, line,
+# raw and fixed:100; a frame over --max-frame closes the connection without an echo; a frame
 # followed by a half-close is echoed, then the connection closes; SIGINT and SIGTERM
 # end the peer with exit 0.
 . "${IOLAB_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
@@ -20,10 +20,12 @@ for p in libuv-echo libevent-echo; do
 	"$IOLAB_BIN/$p" -f nonsense >/dev/null 2>&1; rc=$?
 	[ $rc -eq 2 ] || t_fail "$p -f nonsense: exit $rc, expected 2"
 
-	for f in len32 line raw; do
+	for f in len32 line raw fixed:100; do
 		t_start_server "$p" -q -f "$f"
 		grep -q "^listening on 127.0.0.1:$T_PORT\$" "$T_OUT" || t_fail "$p: no 'listening on 127.0.0.1:PORT' line"
-		"$IOLAB_BIN/iolab-load" -p "$T_PORT" -f "$f" -c 8 -n 50 --size-min 1 --size-max 3000 \
+		sizes=(--size-min 1 --size-max 3000)
+		[ "$f" = fixed:100 ] && sizes=(-s 100)
+		"$IOLAB_BIN/iolab-load" -p "$T_PORT" -f "$f" -c 8 -n 50 "${sizes[@]}" \
 			>"$T_TMP/load" 2>&1 || { cat "$T_TMP/load" >&2; t_fail "$p -f $f: iolab-load did not verify"; }
 		t_stop "$T_PID"; rc=$?
 		[ $rc -eq 0 ] || t_fail "$p -f $f: SIGTERM: exit $rc, expected 0"

@@ -23,7 +23,7 @@ static void usage(FILE *f, const char *what)
 		"options:\n"
 		"  -p, --port PORT        port to listen on (default 0: pick a free one)\n"
 		"  -b, --bind ADDR        address to bind (default 127.0.0.1; IPv6 literals work)\n"
-		"  -f, --framing MODE     len32 (default) | line | raw\n"
+		"  -f, --framing MODE     len32 (default) | line | raw | fixed:N\n"
 		"      --max-frame BYTES  largest frame accepted (default 1M); larger closes the connection\n"
 		"      --high-water BYTES stop reading a peer with this much unsent output (default 4M)\n"
 		"  -q, --quiet            do not log every connection on stderr\n"
@@ -82,8 +82,9 @@ void peer_parse(struct peer_opt *o, int argc, char **argv, const char *prog, con
 		{ NULL, 0, NULL, 0 },
 	};
 	char *end;
+	size_t fixed = 0;             /* N of fixed:N */
 	long v;
-	int c, f;
+	int c;
 
 	peer_prog = prog;
 	*o = (struct peer_opt){ .bind = "127.0.0.1", .framing = FRAMING_LEN32,
@@ -102,9 +103,8 @@ void peer_parse(struct peer_opt *o, int argc, char **argv, const char *prog, con
 			o->bind = optarg;
 			break;
 		case 'f':
-			if ((f = framing_parse(optarg)) < 0)
-				bad_flag("unknown framing '%s' (len32, line or raw)", optarg);
-			o->framing = (enum framing)f;
+			if (framing_parse_spec(optarg, &o->framing, &fixed) < 0)
+				bad_flag("unknown framing '%s' (len32, line, raw or fixed:N)", optarg);
 			break;
 		case OPT_MAX_FRAME:
 			o->max_frame = parse_size(optarg);
@@ -129,6 +129,8 @@ void peer_parse(struct peer_opt *o, int argc, char **argv, const char *prog, con
 	}
 	if (optind < argc)
 		bad_flag("unexpected argument '%s'", argv[optind]);
+	if (o->framing == FRAMING_FIXED)
+		o->max_frame = fixed;         /* the decoder takes N as its max_frame */
 }
 
 size_t peer_frames(struct frame_decoder *d, const char *p, size_t n, bool *error)
