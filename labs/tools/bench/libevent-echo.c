@@ -126,6 +126,9 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* libevent 2.1 reads at most 4096 bytes per call by default: a 4 KiB frame and its
+	 * header would take two reads.  64 KiB, like libuv's read buffer and the iolab servers. */
+	bufferevent_set_max_single_read(c->bev, 64 * 1024);
 	frame_decoder_init(&c->dec, opt.framing, opt.max_frame);
 	c->next = conns;
 	if (conns)
