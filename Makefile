@@ -215,6 +215,7 @@ bench: all
 # Built with clang into build/fuzz/ (never touches the gcc build), run for FUZZ_SECONDS
 # each; new inputs go to build/fuzz/corpus/NAME/, crashes to build/fuzz/crash-NAME-*.
 # `make fuzz` exits non-zero when a harness finds a crash, a leak or a timeout.
+# Replay one input: build/fuzz/fuzz_NAME build/fuzz/crash-NAME-<hash>  (a fix gets a unit test).
 FUZZ_CC      ?= clang
 FUZZ_BUILD   ?= build/fuzz
 FUZZ_SECONDS ?= 60
@@ -249,7 +250,7 @@ fuzz: fuzz-build
 	      $(FUZZ_BUILD)/corpus/$$n tests/fuzz/corpus/$$n >$(FUZZ_BUILD)/$$n.log 2>&1; \
 	  s=$$?; grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' $(FUZZ_BUILD)/$$n.log | sed 's/^/  /'; \
 	  if [ $$s -ne 0 ]; then rc=1; echo "fuzz: $$n FAILED (exit $$s), log $(FUZZ_BUILD)/$$n.log:"; \
-	    grep -E 'ERROR|SUMMARY|fuzz_|Test unit written' $(FUZZ_BUILD)/$$n.log | head -20; fi; \
+	    grep -E '^==[0-9]+==ERROR|^SUMMARY|^fuzz_|Test unit written' $(FUZZ_BUILD)/$$n.log | head -20; fi; \
 	done; exit $$rc
 
 # Rewrite the committed seeds (after a change to the telemetry layout, say).
