@@ -228,7 +228,8 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fn
 FUZZ_CFLAGS  := -O1 -g -std=c11 -D_GNU_SOURCE -pthread -I. $(WARN) $(FUZZ_SAN) $(if $(filter 1,$(WERROR)),-Werror)
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZERS      := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRC))
-FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+# common/uring.c needs liburing, which no harness links.
+FUZZ_LIB_OBJ := $(filter-out $(FUZZ_BUILD)/common/uring.o,$(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o))
 # The telemetry harness poisons the page tail past each mapping (see its header).
 $(FUZZ_BUILD)/fuzz_telemetry: FUZZ_LDFLAGS := -Wl,--wrap=mmap,--wrap=munmap
 
