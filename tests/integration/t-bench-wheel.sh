@@ -25,7 +25,7 @@ grep -q '^checked: in every run each timer fired exactly once' "$T_TMP/text" ||
 	t_fail "no 'checked:' line"
 for n in 1000 10000; do
 	for op in "add (per timer)" "cancel (per timer)" "expire (per timer)" \
-	          "tick (mean, all)" "tick (mean, cascading)" "slowest cascading tick"; do
+	          "tick without cascade" "tick with cascade" "slowest cascading tick"; do
 		line=$(grep -F "$op" "$T_TMP/text" | awk -v n="$n" '$1 == n')
 		[ -n "$line" ] || t_fail "no row '$n $op'"
 		# The last three fields: wheel ns, heap ns, ratio -- numbers, ns not negative.
