@@ -26,6 +26,9 @@
  *
  * Usage: bin/bench-wheel [--quick] [--sizes N,N,...] [--spread TICKS] [--reps R] [--json]
  *        flock /tmp/iolab-bench.lock bin/bench-wheel     (the real measurement)
+ * --json: {"checked":true, "n10000":{"timers":10000, "add":{"wheel_ns","heap_ns","ratio"},
+ *         "cancel":{...}, "expire", "tick_plain", "tick_cascade", "tick_worst",
+ *         "cascade_vs_heap_tick"}, "n100000":{...}, ...} (a failed check exits 1, no JSON)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -467,7 +470,7 @@ int main(int argc, char **argv)
 		clock_cost = r.tick_plain;
 	}
 	if (json)
-		printf("{\"clock_ns\":%.1f,\"spread\":%llu,\"reps\":%llu,\"sizes\":[", clock_cost, (unsigned long long)spread,
+		printf("{\"clock_ns\":%.1f,\"spread\":%llu,\"reps\":%llu,\"checked\":true", clock_cost, (unsigned long long)spread,
 		       (unsigned long long)reps);
 	else
 		printf("bench-wheel: timing wheel (%d levels x %u slots) vs binary heap; due ticks spread\n"
@@ -509,7 +512,7 @@ int main(int argc, char **argv)
 		const double *a = &bw.add, *b = &bh.add;
 
 		if (json) {
-			printf("%s{\"timers\":%zu", s ? "," : "", n);
+			printf(",\"n%zu\":{\"timers\":%zu", n, n);
 			for (size_t i = 0; i < 6; i++)
 				printf(",\"%s\":{\"wheel_ns\":%.1f,\"heap_ns\":%.1f,\"ratio\":%.2f}",
 				       keys[i], a[i], b[i], b[i] / (a[i] > 1 ? a[i] : 1));
@@ -524,7 +527,7 @@ int main(int argc, char **argv)
 		       n, a[4] / (a[3] > 1 ? a[3] : 1), a[4] / (b[4] > 1 ? b[4] : 1));
 	}
 	if (json)
-		printf("]}\n");
+		printf("}\n");
 	else
 		printf("checked: in every run each timer fired exactly once, at its tick, in both.\n");
 	free(timers);

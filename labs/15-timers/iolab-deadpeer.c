@@ -697,7 +697,7 @@ int main(int argc, char **argv)
 			printf("{\"kernel\":\"%s\",\"wait_s\":%.1f,\"watched_s\":%.3f,"
 			       "\"keepalive\":\"%d/%d/%d\",\"keepalive_set\":%s,"
 			       "\"silent_reported\":%s,\"silent_s\":%.3f,"
-			       "\"keepalive_reported\":%s,\"keepalive_s\":%.3f,\"keepalive_error\":\"%s\","
+			       "\"keepalive_reported\":%s,\"keepalive_s\":%.3f,\"keepalive_error\":\"%s\",\"keepalive_errno\":%d,"
 			       "\"busy_reported\":%s,\"busy_s\":%.3f,\"busy_retransmits\":%u,"
 			       "\"stopped_reported\":%s,\"stopped_s\":%.3f,"
 			       "\"stopped_last_ack_ms\":%u,\"stopped_last_data_ms\":%u,"
@@ -707,7 +707,7 @@ int main(int argc, char **argv)
 			       opt.keepalive ? "true" : "false",
 			       conns[C_SILENT].reported >= 0 ? "true" : "false", conns[C_SILENT].reported,
 			       conns[C_KEEPALIVE].reported >= 0 ? "true" : "false", conns[C_KEEPALIVE].reported,
-			       errno_name(conns[C_KEEPALIVE].error),
+			       errno_name(conns[C_KEEPALIVE].error), conns[C_KEEPALIVE].error,
 			       conns[C_BUSY].reported >= 0 ? "true" : "false", conns[C_BUSY].reported, retrans,
 			       conns[C_STOPPED].reported >= 0 ? "true" : "false", conns[C_STOPPED].reported,
 			       last_ack, last_data, opt.hb_ms, opt.misses,

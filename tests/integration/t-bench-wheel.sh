@@ -40,8 +40,9 @@ done
 
 timeout 60 "$bench" --quick --json >"$T_TMP/json" || t_fail "--json run failed"
 command -v jq >/dev/null || t_skip "jq is not installed (make deps installs it)"
-jq -e '.sizes | length == 2' "$T_TMP/json" >/dev/null || t_fail "--json: not 2 sizes: $(cat "$T_TMP/json")"
-jq -e '[.sizes[] | .add.wheel_ns > 0 and .add.heap_ns > 0 and .expire.wheel_ns > 0
+jq -e '.checked and .n1000.timers == 1000 and .n10000.timers == 10000' "$T_TMP/json" >/dev/null ||
+	t_fail "--json: not the 2 sizes: $(cat "$T_TMP/json")"
+jq -e '[.n1000, .n10000 | .add.wheel_ns > 0 and .add.heap_ns > 0 and .expire.wheel_ns > 0
         and .expire.heap_ns > 0 and (.cascade_vs_heap_tick | type == "number")] | all' \
 	"$T_TMP/json" >/dev/null || t_fail "--json: a cost is not positive: $(cat "$T_TMP/json")"
 t_pass "bench-wheel --quick: checked, 2 sizes x 6 rows, --json agrees"
