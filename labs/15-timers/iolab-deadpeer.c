@@ -47,7 +47,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
@@ -678,9 +680,20 @@ int main(int argc, char **argv)
 		len = sizeof(ti);
 		if (getsockopt(conns[C_BUSY].fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0)
 			retrans = ti.tcpi_total_retrans;
+		/* The same question asked with poll() and select(), at the end: nothing either. */
+		struct pollfd pfd = { .fd = conns[C_SILENT].fd, .events = POLLIN | POLLRDHUP };
+		fd_set rd;
+		struct timeval tv0 = { 0, 0 };
+		int poll_n, select_n;
+
+		poll_n = poll(&pfd, 1, 0);
+		FD_ZERO(&rd);
+		FD_SET(conns[C_SILENT].fd, &rd);
+		select_n = select(conns[C_SILENT].fd + 1, &rd, NULL, NULL, &tv0);
 		if (conns[C_SILENT].reported < 0)
-			say("t=%6.3f s  (a) silent:    no event in %.1f s -- and there never will be\n",
-			    watched, watched);
+			say("t=%6.3f s  (a) silent:    no event in %.1f s -- and there never will be "
+			    "(poll: %d ready, revents 0x%x; select: %d readable)\n",
+			    watched, watched, poll_n, pfd.revents, select_n);
 		if (conns[C_KEEPALIVE].reported < 0)
 			say("t=%6.3f s  (b) keepalive: no event in %.1f s%s\n", watched, watched,
 			    opt.keepalive ? "" : " -- without SO_KEEPALIVE nothing probes the peer");
@@ -697,6 +710,7 @@ int main(int argc, char **argv)
 			printf("{\"kernel\":\"%s\",\"wait_s\":%.1f,\"watched_s\":%.3f,"
 			       "\"keepalive\":\"%d/%d/%d\",\"keepalive_set\":%s,"
 			       "\"silent_reported\":%s,\"silent_s\":%.3f,"
+			       "\"silent_poll_ready\":%d,\"silent_select_ready\":%d,"
 			       "\"keepalive_reported\":%s,\"keepalive_s\":%.3f,\"keepalive_error\":\"%s\",\"keepalive_errno\":%d,"
 			       "\"busy_reported\":%s,\"busy_s\":%.3f,\"busy_retransmits\":%u,"
 			       "\"stopped_reported\":%s,\"stopped_s\":%.3f,"
@@ -706,6 +720,7 @@ int main(int argc, char **argv)
 			       un.release, opt.wait_s, watched, opt.idle, opt.intvl, opt.cnt,
 			       opt.keepalive ? "true" : "false",
 			       conns[C_SILENT].reported >= 0 ? "true" : "false", conns[C_SILENT].reported,
+			       poll_n, select_n,
 			       conns[C_KEEPALIVE].reported >= 0 ? "true" : "false", conns[C_KEEPALIVE].reported,
 			       errno_name(conns[C_KEEPALIVE].error), conns[C_KEEPALIVE].error,
 			       conns[C_BUSY].reported >= 0 ? "true" : "false", conns[C_BUSY].reported, retrans,

@@ -19,7 +19,7 @@ leftovers() {   # processes of this build's iolab-deadpeer still alive
 
 # The claims, checked on one --json line ($1) -- the same as the scenario's [check].
 claims() {
-	jq -e '.silent_reported == false and
+	jq -e '.silent_reported == false and .silent_poll_ready == 0 and .silent_select_ready == 0 and
 	       .keepalive_reported == true and .keepalive_errno == 110 and
 	       .keepalive_s >= 3 and .keepalive_s <= 5.5 and .keepalive_probes_seen == 3 and
 	       .busy_reported == false and .busy_retransmits > 0 and
