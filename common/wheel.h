@@ -82,7 +82,8 @@ struct wheel {
 /* The struct that contains timer pointer t as member m (container_of). */
 #define wheel_entry(t, type, m) ((type *)(void *)((char *)(t) - offsetof(type, m)))
 
-/* An empty wheel whose first unprocessed tick is `now`. */
+/* An empty wheel whose first unprocessed tick is `now`.  Ticks are 64-bit and must stay
+ * below 2^63 (292 million years of milliseconds): the wheel never has to wrap them. */
 void     wheel_init(struct wheel *w, uint64_t now);
 /* A timer that is not armed; fn runs when it fires (it may be NULL for a timer that is
  * only ever polled with timer_pending()). */

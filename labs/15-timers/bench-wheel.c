@@ -39,6 +39,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/rng.h"
 #include "common/wheel.h"
 
 #define MAX_SIZES 8
@@ -67,16 +68,7 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t rng_state = 0x15aa15aa;
-
-static uint64_t rng_next(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
+static struct rng rng = { 0x15aa15aa };     /* fixed: every run places the same timers */
 
 /* ------------------------------------------------------------------ the binary heap */
 
@@ -481,7 +473,7 @@ int main(int argc, char **argv)
 		       "timers", "operation", "wheel ns", "heap ns", "heap/wheel");
 	for (size_t s = 0; s < nsizes; s++) {
 		size_t n = sizes[s];
-		uint64_t start = 1000 + (rng_next() & 0xffff);   /* not aligned to a slot turn */
+		uint64_t start = 1000 + (rng_next(&rng) & 0xffff);   /* not aligned to a slot turn */
 		struct result bw, bh, rw, rh;
 		static const char *const names[] = {
 			"add (per timer)", "cancel (per timer)", "expire (per timer)",
@@ -493,11 +485,11 @@ int main(int argc, char **argv)
 
 		for (size_t i = 0; i < n; i++) {
 			timer_init(&timers[i].t, on_fire);
-			timers[i].due = start + 1 + rng_next() % spread;
+			timers[i].due = start + 1 + rng_next(&rng) % spread;
 			order[i] = (uint32_t)i;
 		}
 		for (size_t i = n; i > 1; i--) {            /* Fisher-Yates: cancel order */
-			size_t j = rng_next() % i;
+			size_t j = rng_next(&rng) % i;
 			uint32_t tmp = order[i - 1];
 
 			order[i - 1] = order[j];

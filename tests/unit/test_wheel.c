@@ -23,25 +23,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/rng.h"
 #include "common/wheel.h"
 
 static uint64_t seed;           /* printed once; every random case starts from it */
-static uint64_t rng_state;
-
-/* splitmix64: tiny, good enough, and the same sequence on every machine. */
-static uint64_t rng_next(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint64_t rng_below(uint64_t n)
-{
-	return n ? rng_next() % n : 0;
-}
+static struct rng rng;
 
 /* ------------------------------------------------------------------ a recording timer */
 
@@ -118,7 +104,7 @@ static void one_timer_fires_at(uint64_t start, uint64_t ahead)
 	wheel_init(&w, start);
 	wheel_add(&w, &r.t, start + ahead);
 	for (uint64_t now = start; r.fired == 0; ) {
-		now += 1 + rng_below(ahead / 7 + 1);
+		now += 1 + rng_below(&rng, ahead / 7 + 1);
 		wheel_advance(&w, now);
 		if (r.fired)
 			assert_true(r.at == start + ahead);
@@ -151,7 +137,7 @@ static void edge_level_boundaries(void **state)
 	};
 	const uint64_t starts[] = { 0, 1, 255, 256, 1000, 65535, (1ULL << 32) - 3, 0x123456789aULL };
 
-	rng_state = seed ^ 0x11;
+	rng.s = seed ^ 0x11;
 	for (size_t s = 0; s < sizeof(starts) / sizeof(starts[0]); s++)
 		for (size_t a = 0; a < sizeof(aheads) / sizeof(aheads[0]); a++)
 			one_timer_fires_at(starts[s], aheads[a]);
@@ -247,15 +233,20 @@ static void actor_fire(struct wheel *w, struct timer *t)
 		wheel_add(w, t, tick + a->period);
 }
 
+static void actor_init(struct actor *a, int id)
+{
+	memset(a, 0, sizeof(*a));
+	rec_init(&a->r, id);
+	a->r.t.fn = actor_fire;
+}
+
 static void edge_callback_cancels_a_timer_of_the_same_tick(void **state)
 {
 	static struct wheel w;
 	struct actor a;
 	struct rec v;
 
-	memset(&a, 0, sizeof(a));
-	rec_init(&a.r, 1);
-	a.r.t.fn = actor_fire;
+	actor_init(&a, 1);
 	rec_init(&v, 2);
 	a.victim = &v;
 	wheel_init(&w, 0);
@@ -277,9 +268,7 @@ static void edge_cancel_in_a_cascading_slot(void **state)
 	struct actor a;
 	struct rec v, same, far;
 
-	memset(&a, 0, sizeof(a));
-	rec_init(&a.r, 1);
-	a.r.t.fn = actor_fire;
+	actor_init(&a, 1);
 	rec_init(&v, 2);
 	rec_init(&same, 3);
 	rec_init(&far, 4);
@@ -314,9 +303,7 @@ static void edge_add_from_an_expiry(void **state)
 	struct actor a;
 	struct rec extra;
 
-	memset(&a, 0, sizeof(a));
-	rec_init(&a.r, 1);
-	a.r.t.fn = actor_fire;
+	actor_init(&a, 1);
 	rec_init(&extra, 2);
 	a.extra = &extra;
 	wheel_init(&w, 0);
@@ -328,8 +315,8 @@ static void edge_add_from_an_expiry(void **state)
 	assert_true(extra.at == 256);
 
 	/* In one call: the extra added at tick 255 fires in the same advance, at 256. */
-	rec_init(&a.r, 1);
-	a.r.t.fn = actor_fire;
+	actor_init(&a, 1);
+	a.extra = &extra;
 	rec_init(&extra, 2);
 	wheel_init(&w, 0);
 	wheel_add(&w, &a.r.t, 255);
@@ -342,9 +329,7 @@ static void edge_periodic_timer(void **state)
 	static struct wheel w;
 	struct actor a;
 
-	memset(&a, 0, sizeof(a));
-	rec_init(&a.r, 1);
-	a.r.t.fn = actor_fire;
+	actor_init(&a, 1);
 	a.period = 1000;
 	wheel_init(&w, 0);
 	wheel_add(&w, &a.r.t, 1000);
@@ -485,19 +470,19 @@ static uint64_t ref_min(void)
  * the top level, a few in the past. */
 static uint64_t random_due(uint64_t now)
 {
-	uint64_t r = rng_below(100);
+	uint64_t r = rng_below(&rng, 100);
 
 	if (r < 5)
-		return now - rng_below(now < 1000 ? now + 1 : 1000);
+		return now - rng_below(&rng, now < 1000 ? now + 1 : 1000);
 	if (r < 45)
-		return now + rng_below(256);
+		return now + rng_below(&rng, 256);
 	if (r < 70)
-		return now + rng_below(65536);
+		return now + rng_below(&rng, 65536);
 	if (r < 85)
-		return now + rng_below(1ULL << 24);
+		return now + rng_below(&rng, 1ULL << 24);
 	if (r < 97)
-		return now + rng_below(1ULL << 32);
-	return now + (1ULL << 32) + rng_below(1ULL << 36);
+		return now + rng_below(&rng, 1ULL << 32);
+	return now + (1ULL << 32) + rng_below(&rng, 1ULL << 36);
 }
 
 static void p_add(uint32_t id, uint64_t due)
@@ -541,17 +526,17 @@ static void p_fire(struct wheel *w, struct timer *t)
 	fired_seen++;
 
 	/* Work from inside an expiry, as a server's idle handler does. */
-	switch (rng_below(10)) {
+	switch (rng_below(&rng, 10)) {
 	case 0: case 1:                         /* re-arm itself: a periodic heartbeat */
-		p_add(p->id, tick + rng_below(3) * rng_below(300));
+		p_add(p->id, tick + rng_below(&rng, 3) * rng_below(&rng, 300));
 		break;
 	case 2: case 3:                         /* cancel another (may be due this same tick,
 	                                           may have just cascaded down) */
-		p_cancel((uint32_t)rng_below(POOL));
+		p_cancel((uint32_t)rng_below(&rng, POOL));
 		break;
 	case 4:                                 /* arm another, maybe for now or the past */
-		p_add((uint32_t)rng_below(POOL),
-		      (tick >= 2 ? tick - rng_below(3) : tick) + rng_below(2) * rng_below(70000));
+		p_add((uint32_t)rng_below(&rng, POOL),
+		      (tick >= 2 ? tick - rng_below(&rng, 3) : tick) + rng_below(&rng, 2) * rng_below(&rng, 70000));
 		break;
 	default:
 		break;
@@ -594,9 +579,9 @@ static void property_random_against_heap(void **state)
 	const uint64_t starts[4] = { 0, 65536 - 100, (1ULL << 32) - 5000, 0 };
 	unsigned long adds = 0, cancels = 0, advances = 0, far = 0;
 
-	rng_state = seed ^ 0x22;
+	rng.s = seed ^ 0x22;
 	for (int round = 0; round < 4; round++) {
-		uint64_t start = round == 3 ? rng_below(1ULL << 44) : starts[round];
+		uint64_t start = round == 3 ? rng_below(&rng, 1ULL << 44) : starts[round];
 
 		wheel_init(&pw, start);
 		heap.n = 0;
@@ -607,29 +592,29 @@ static void property_random_against_heap(void **state)
 			timer_init(&pool[i].t, p_fire);
 		}
 		for (unsigned long op = 0; op < total / 4; op++) {
-			uint64_t now = wheel_now(&pw), r = rng_below(100);
+			uint64_t now = wheel_now(&pw), r = rng_below(&rng, 100);
 
 			if (r < 45) {
 				uint64_t due = random_due(now);
 
 				far += due - now > 0xffffffffULL && due > now;
-				p_add((uint32_t)rng_below(POOL), due);
+				p_add((uint32_t)rng_below(&rng, POOL), due);
 				adds++;
 			} else if (r < 65) {
-				p_cancel((uint32_t)rng_below(POOL));
+				p_cancel((uint32_t)rng_below(&rng, POOL));
 				cancels++;
 			} else {
-				r = rng_below(100);
+				r = rng_below(&rng, 100);
 				if (r < 50)
-					p_advance(now - 1 + rng_below(4));   /* may be "no tick at all" */
+					p_advance(now + rng_below(&rng, 4) - (now > 0));   /* now-1: no tick at all */
 				else if (r < 75)
-					p_advance(now + rng_below(300));
+					p_advance(now + rng_below(&rng, 300));
 				else if (r < 90)
-					p_advance(now + rng_below(70000));
+					p_advance(now + rng_below(&rng, 70000));
 				else if (r < 97 && wheel_next_expiry(&pw) != WHEEL_NEVER)
 					p_advance(wheel_next_expiry(&pw));   /* as an event loop does */
 				else
-					p_advance(now + rng_below(1ULL << 34));
+					p_advance(now + rng_below(&rng, 1ULL << 34));
 				advances++;
 			}
 			p_check();
@@ -664,9 +649,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(edge_next_expiry_wakeups),
 		cmocka_unit_test(property_random_against_heap),
 	};
-	const char *s = getenv("IOLAB_SEED");
-
-	seed = s && *s ? strtoull(s, NULL, 0) : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
+	seed = rng_seed("IOLAB_SEED");
 	print_message("seed=%llu (replay: IOLAB_SEED=%llu %s)\n",
 		      (unsigned long long)seed, (unsigned long long)seed, argv[0]);
 	if (argc > 1)
