@@ -21,9 +21,10 @@
  * timers is added again: now less than 256 ticks away, it lands on level 0 in the slot
  * of its exact tick.  That re-placing is CASCADING.  It is how a coarse slot (256
  * ticks wide) turns into exact firing times, and it is the wheel's one cost that is
- * not O(1): the tick at which a slot cascades moves every timer in that slot.  Each
- * timer cascades at most LEVELS-1 times in its life, so the cost per timer stays O(1);
- * the cost of that one tick does not (bench-wheel in labs/15-timers measures it).
+ * not O(1): the tick at which a slot cascades moves every timer in that slot.  A timer
+ * cascades at most LEVELS-1 times in its life (one parked beyond 2^32 ticks: once more
+ * per 2^32 ticks), so the cost per timer stays O(1); the cost of that one tick does not
+ * (bench-wheel in labs/15-timers measures it).
  *
  * Intrusive: struct timer lives inside the caller's struct (a connection), as in the
  * Linux kernel and libuv; the wheel never allocates.  The callback gets the struct

@@ -13,6 +13,17 @@ runlab=$IOLAB_ROOT/labs/tools/run-lab
 [ -x "$dp" ] || t_skip "bin/iolab-deadpeer is not built (make)"
 command -v jq >/dev/null || t_skip "jq is not installed (make deps)"
 
+# The command line first: --help names every flag, bad flags exit 2.
+"$dp" --help >"$T_TMP/help" || t_fail "--help exited $?"
+for w in --wait --keepalive --no-keepalive --heartbeat --misses --json; do
+	grep -q -- "$w" "$T_TMP/help" || t_fail "--help does not mention $w"
+done
+for bad in --bogus "--wait 0" "--wait x" "--keepalive 1/1" "--keepalive 0/1/3" "--heartbeat 5" "--misses 0" extra; do
+	# shellcheck disable=SC2086
+	"$dp" $bad >/dev/null 2>&1; rc=$?
+	[ $rc -eq 2 ] || t_fail "'iolab-deadpeer $bad' exited $rc, want 2"
+done
+
 leftovers() {   # processes of this build's iolab-deadpeer still alive
 	ps -eo pid=,args= | awk -v p="$dp" '$2 == p { print $1 }'
 }
