@@ -27,6 +27,8 @@ struct conn *conn_new(int fd, uint16_t peer_port, const struct server_opts *opt)
 	buf_init(&c->in);
 	buf_init(&c->out);
 	frame_decoder_init(&c->dec, opt->framing, opt->max_frame);
+	http_conn_init(&c->http, fd, 0, opt->max_frame);
+	c->http.bug = (enum http_bug)(http_bug_parse(opt->bug) > 0 ? http_bug_parse(opt->bug) : 0);
 	net_set_nodelay(fd);
 	trace_states = getenv("IOLAB_TRACE") != NULL;
 
@@ -132,6 +134,17 @@ int conn_ingest(struct conn *c)
 	int frames = 0;
 	enum frame_status st;
 
+	if (c->opt->http) {
+		if ((frames = http_serve(&c->http, &c->in, &c->out)) < 0)
+			return -1;                /* out of memory */
+		if (c->http.close_after && !c->rd_closed && c->http.error)
+			iolog("fd %d: HTTP %d: answered, closing", c->fd, c->http.error);
+		if (c->http.close_after)
+			c->rd_closed = true;      /* read no more: close once the answer is sent */
+		tm_conn_io(c->fd, 0, 0, (uint64_t)frames, 0, 0, buf_len(&c->out));
+		conn_settle_state(c);
+		return frames;
+	}
 	/* Frames are contiguous: find where the last complete one ends, then copy once. */
 	while ((st = frame_next(&c->dec, p + off, avail - off, &len)) == FRAME_OK) {
 		off += len;

@@ -27,6 +27,20 @@ const char *http_state_name(unsigned state)
 	return state < HTTP_NSTATES ? http_state_names[state] : "?";
 }
 
+const char *const http_bug_help[] = {
+	"http-fake-keepalive", "-f http: close after every answer without \"Connection: close\"",
+	"http-silent-error",   "-f http: close on a malformed request without answering 400",
+	NULL,
+};
+
+int http_bug_parse(const char *name)
+{
+	for (int i = 0; name && http_bug_help[i]; i += 2)
+		if (strcmp(name, http_bug_help[i]) == 0)
+			return i / 2 + 1;
+	return -1;
+}
+
 enum { M_OTHER, M_GET, M_HEAD, M_POST };
 enum { R_NONE, R_PAGE, R_BYTES, R_ECHO, R_NOT_FOUND, R_ONLY_GET, R_ONLY_POST, R_BAD_N };
 
@@ -445,6 +459,8 @@ static int fail(struct http_conn *h, struct buf *in, struct buf *out, int status
 	h->state = HTTP_CLOSING;
 	h->close_after = true;
 	buf_consume(in, buf_len(in));  /* nothing after a request we could not frame is trusted */
+	if (h->bug == HTTP_BUG_SILENT_ERROR)
+		return 0;             /* BUG lab 22: the client sees EOF, not why */
 	return put_error(out, status);
 }
 
@@ -520,7 +536,8 @@ int http_serve(struct http_conn *h, struct buf *in, struct buf *out)
 			if (h->route != R_PAGE && h->route != R_BYTES && h->route != R_ECHO)
 				errors++;
 			buf_consume(in, h->head_len + h->body_len);
-			if (!h->keep_alive) {
+			if (!h->keep_alive || h->bug == HTTP_BUG_FAKE_KEEPALIVE) {
+				/* BUG lab 22 (fake-keepalive): the answer said nothing, yet we close. */
 				h->state = HTTP_CLOSING;
 				h->close_after = true;
 			} else {

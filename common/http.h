@@ -61,8 +61,16 @@ enum http_state {
 	HTTP_NSTATES
 };
 
+/* Deliberate bugs, for lab 22's broken variant: `--bug=NAME` on any model with -f http. */
+enum http_bug {
+	HTTP_BUG_NONE = 0,
+	HTTP_BUG_FAKE_KEEPALIVE,   /* "http-fake-keepalive": close after every answer, yet not say so */
+	HTTP_BUG_SILENT_ERROR,     /* "http-silent-error": on a malformed request, close without the 4xx */
+};
+
 struct http_conn {
 	enum http_state state;
+	enum http_bug bug;      /* HTTP_BUG_NONE unless a lab switched one on */
 	int      fd;            /* telemetry slot to publish into, or -1 */
 	size_t   max_head;      /* head limit (431/414 beyond) */
 	size_t   max_body;      /* Content-Length limit (413 beyond) */
@@ -91,6 +99,11 @@ void http_conn_init(struct http_conn *h, int fd, size_t max_head, size_t max_bod
  * has drained (input that arrives meanwhile is discarded).
  */
 int http_serve(struct http_conn *h, struct buf *in, struct buf *out);
+
+/* "http-fake-keepalive" -> HTTP_BUG_FAKE_KEEPALIVE ...; -1 for a name that is not one of them. */
+int http_bug_parse(const char *name);
+/* The bug names and what each does, for --help: {name, what} pairs, NULL-terminated. */
+extern const char *const http_bug_help[];
 
 /* "idle", "request-line", "headers", "body", "closing"; "?" out of range. */
 const char *http_state_name(unsigned state);

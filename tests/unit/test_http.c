@@ -608,6 +608,32 @@ static void head_bytes_are_scanned_once(void **state)
 	peer_free(&p);
 }
 
+/* The broken variant's bugs do what --help says, and only when switched on. */
+static void bugs_break_what_they_name(void **state)
+{
+	struct peer p;
+
+	assert_int_equal(http_bug_parse("http-fake-keepalive"), HTTP_BUG_FAKE_KEEPALIVE);
+	assert_int_equal(http_bug_parse("http-silent-error"), HTTP_BUG_SILENT_ERROR);
+	assert_int_equal(http_bug_parse("et-no-drain"), -1);
+	assert_int_equal(http_bug_parse(NULL), -1);
+
+	peer_init(&p, 0, 0);
+	p.h.bug = HTTP_BUG_FAKE_KEEPALIVE;
+	assert_int_equal(feed_str(&p, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"), 1);
+	assert_null(strstr(buf_peek(&p.out), "Connection:"));   /* says nothing ... */
+	assert_true(p.h.close_after);                           /* ... and closes */
+	peer_free(&p);
+
+	peer_init(&p, 0, 0);
+	p.h.bug = HTTP_BUG_SILENT_ERROR;
+	assert_int_equal(feed_str(&p, "BAD\r\n\r\n"), 1);
+	assert_int_equal(buf_len(&p.out), 0);                   /* no 400 */
+	assert_true(p.h.close_after);
+	assert_int_equal(p.h.error, 400);
+	peer_free(&p);
+}
+
 /* --------------------------------------------------------------- properties */
 
 /* Requests of every kind, pipelined, ending with a Connection: close and junk after it. */
@@ -744,6 +770,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(expect_100_continue_before_the_body),
 		cmocka_unit_test(parse_states_follow_the_bytes),
 		cmocka_unit_test(head_bytes_are_scanned_once),
+		cmocka_unit_test(bugs_break_what_they_name),
 		cmocka_unit_test(property_every_cutting_gives_the_same_responses),
 		cmocka_unit_test(property_every_cutting_of_a_bad_stream_stops_at_the_400),
 	};
