@@ -28,7 +28,7 @@ struct conn *conn_new(int fd, uint16_t peer_port, const struct server_opts *opt)
 	buf_init(&c->out);
 	frame_decoder_init(&c->dec, opt->framing, opt->max_frame);
 	http_conn_init(&c->http, fd, 0, opt->max_frame);
-	c->http.bug = (enum http_bug)(http_bug_parse(opt->bug) > 0 ? http_bug_parse(opt->bug) : 0);
+	c->http.bug = http_bug_parse(opt->bug);
 	net_set_nodelay(fd);
 	trace_states = getenv("IOLAB_TRACE") != NULL;
 

@@ -33,12 +33,12 @@ const char *const http_bug_help[] = {
 	NULL,
 };
 
-int http_bug_parse(const char *name)
+enum http_bug http_bug_parse(const char *name)
 {
 	for (int i = 0; name && http_bug_help[i]; i += 2)
 		if (strcmp(name, http_bug_help[i]) == 0)
-			return i / 2 + 1;
-	return -1;
+			return (enum http_bug)(i / 2 + 1);   /* the table is in enum order */
+	return HTTP_BUG_NONE;
 }
 
 enum { M_OTHER, M_GET, M_HEAD, M_POST };

@@ -100,8 +100,8 @@ void http_conn_init(struct http_conn *h, int fd, size_t max_head, size_t max_bod
  */
 int http_serve(struct http_conn *h, struct buf *in, struct buf *out);
 
-/* "http-fake-keepalive" -> HTTP_BUG_FAKE_KEEPALIVE ...; -1 for a name that is not one of them. */
-int http_bug_parse(const char *name);
+/* "http-fake-keepalive" -> HTTP_BUG_FAKE_KEEPALIVE ...; HTTP_BUG_NONE for NULL or another name. */
+enum http_bug http_bug_parse(const char *name);
 /* The bug names and what each does, for --help: {name, what} pairs, NULL-terminated. */
 extern const char *const http_bug_help[];
 

@@ -241,10 +241,10 @@ static void parse_flags(struct server *s, const struct model *m, int argc, char 
 		case LO_BUG: {
 			const struct bug *b = m->bugs;
 
-		if (http_bug_parse(optarg) > 0) {
-			o->bug = optarg;      /* an HTTP bug (lab 22): every model has them */
-			break;
-		}
+			if (http_bug_parse(optarg) != HTTP_BUG_NONE) {
+				o->bug = optarg;      /* an HTTP bug (lab 22): every model has them */
+				break;
+			}
 			while (b && b->name && strcmp(b->name, optarg))
 				b++;
 			if (!b || !b->name)
