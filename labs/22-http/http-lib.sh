@@ -9,15 +9,19 @@ NGINX=${NGINX:-/usr/sbin/nginx}
 H_PIDS=()
 H_TMP=$(mktemp -d "${TMPDIR:-/tmp}/iolab-http.XXXXXX")
 
-h_stop() {   # h_stop PID: SIGTERM, wait up to 2 s, then SIGKILL
-	local p=$1
+h_stop() {   # h_stop PID: SIGTERM, wait up to 2 s, then SIGKILL.  H_RC: its exit status.
+	local p=$1 st
+	H_RC=0
 	kill -TERM "$p" 2>/dev/null || return 0
 	for _ in $(seq 20); do
-		kill -0 "$p" 2>/dev/null || break
+		# Exited: a zombie until we wait for it (kill -0 still succeeds on a zombie).
+		st=$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null)
+		[ -z "$st" ] || [ "$st" = Z ] && break
 		sleep 0.1
 	done
 	kill -KILL "$p" 2>/dev/null
 	wait "$p" 2>/dev/null
+	H_RC=$?
 	return 0
 }
 
@@ -187,5 +191,5 @@ h_expected_page() {
 
 # N bytes of the /bytes/N pattern: "abc...z" repeated.
 h_pattern() {
-	yes abcdefghijklmnopqrstuvwxyz | tr -d '\n' | head -c "$1"
+	(trap - PIPE; yes abcdefghijklmnopqrstuvwxyz | tr -d '\n' | head -c "$1")   # yes stops at SIGPIPE
 }
