@@ -536,13 +536,12 @@ int http_serve(struct http_conn *h, struct buf *in, struct buf *out)
 			if (h->route != R_PAGE && h->route != R_BYTES && h->route != R_ECHO)
 				errors++;
 			buf_consume(in, h->head_len + h->body_len);
-			if (!h->keep_alive || h->bug == HTTP_BUG_FAKE_KEEPALIVE) {
-				/* BUG lab 22 (fake-keepalive): the answer said nothing, yet we close. */
-				h->state = HTTP_CLOSING;
-				h->close_after = true;
-			} else {
-				h->state = HTTP_IDLE;
-			}
+			h->state = HTTP_IDLE;
+			if (!h->keep_alive)
+				h->state = HTTP_CLOSING;   /* "Connection: close" said in the answer */
+			else if (h->bug == HTTP_BUG_FAKE_KEEPALIVE)
+				h->state = HTTP_CLOSING;   /* BUG lab 22: the answer said nothing, yet we close */
+			h->close_after = h->state == HTTP_CLOSING;
 			continue;
 		default:
 			goto out;
