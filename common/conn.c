@@ -84,6 +84,8 @@ struct conn *conn_new(int fd, uint16_t peer_port, const struct server_opts *opt)
 	buf_init(&c->in);
 	buf_init(&c->out);
 	frame_decoder_init(&c->dec, opt->framing, opt->max_frame);
+	http_conn_init(&c->http, fd, 0, opt->max_frame);
+	c->http.bug = http_bug_parse(opt->bug);
 	if (!opt->nagle)
 		net_set_nodelay(fd);      /* an echo is small and wanted now: no Nagle delay */
 	conn_progress++;
@@ -228,8 +230,21 @@ static int cut_frames(struct conn *c, const char *p, size_t n, size_t *used)
 int conn_ingest(struct conn *c)
 {
 	size_t used;
-	int frames = cut_frames(c, buf_peek(&c->in), buf_len(&c->in), &used);
+	int frames;
 
+	if (c->opt->http) {
+		/* -f http: requests in, responses out (common/http.c), not frames echoed. */
+		if ((frames = http_serve(&c->http, &c->in, &c->out)) < 0)
+			return -1;                /* out of memory */
+		if (c->http.close_after && !c->rd_closed && c->http.error)
+			iolog("fd %d: HTTP %d: answered, closing", c->fd, c->http.error);
+		if (c->http.close_after)
+			c->rd_closed = true;      /* read no more: close once the answer is sent */
+		tm_conn_io(c->fd, 0, 0, (uint64_t)frames, 0, 0, buf_len(&c->out));
+		conn_settle_state(c);
+		return frames;
+	}
+	frames = cut_frames(c, buf_peek(&c->in), buf_len(&c->in), &used);
 	buf_consume(&c->in, used);
 	return frames;
 }
@@ -242,7 +257,7 @@ int conn_take(struct conn *c, const void *p, size_t n)
 	conn_progress++;
 	tm_add(TM_BYTES_IN, n);
 	tm_conn_io(c->fd, n, 0, 0, 0, 0, buf_len(&c->out));
-	if (buf_len(&c->in) == 0) {
+	if (buf_len(&c->in) == 0 && !c->opt->http) {
 		/* Nothing pending: cut the frames straight from p, keep only a partial one. */
 		frames = cut_frames(c, p, n, &used);
 		if (frames < 0)

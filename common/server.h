@@ -39,6 +39,7 @@
 
 #include "common/buf.h"
 #include "common/framing.h"
+#include "common/http.h"
 #include "common/masks.h"
 #include "common/net.h"
 #include "common/telemetry.h"
@@ -95,6 +96,7 @@ struct server_opts {
 	const char  *bind;         /* -b/--bind, default 127.0.0.1 */
 	uint16_t     port;         /* -p/--port, 0 = pick a free port */
 	enum framing framing;      /* -f/--framing len32|line|raw */
+	bool         http;         /* -f http: answer HTTP requests (common/http.h) instead of echoing */
 	size_t       max_frame;    /* --max-frame BYTES */
 	size_t       read_chunk;   /* --read-chunk BYTES: cap per read call, 0 = none */
 	bool         no_stats;     /* --no-stats: telemetry off */
@@ -179,6 +181,7 @@ struct conn {
 	struct buf           in;        /* bytes read, not yet a whole frame */
 	struct buf           out;       /* echo waiting to be written */
 	struct frame_decoder dec;
+	struct http_conn     http;      /* -f http: the request parser's state */
 	bool                 rd_closed; /* peer half-closed: read returned 0 */
 	bool                 paused;    /* out over the high-water mark: not reading */
 	uint32_t             interest;  /* what the model waits for (epoll bits): conn_set_interest() */
