@@ -71,6 +71,87 @@ struct conn *conn_accept(struct server *s, int flags)
 	}
 }
 
+/*
+ * Connection timers (--idle-timeout, --heartbeat): one timer per connection in a
+ * timing wheel (common/wheel.h), one wheel per thread, ticks of 1 ms.  A read only
+ * notes the time; the timer is not moved on every read.  When it fires, it works out
+ * the real deadline from those notes: still ahead, it is armed again for then; passed,
+ * the connection is closed (ETIMEDOUT) and counted.
+ */
+#define HB_MISSES 3                      /* heartbeats missed before a peer is dead */
+static _Thread_local struct wheel timers;
+static _Thread_local bool timers_on;
+
+static uint64_t now_ms(void)
+{
+	return tm_now() / 1000000;
+}
+
+/* The deadline that applies to c: the earlier of idle and heartbeat; *why its counter. */
+static uint64_t conn_deadline(const struct conn *c, enum tm_counter *why)
+{
+	uint64_t d = UINT64_MAX, h;
+
+	if (c->opt->idle_timeout_ms) {
+		d = c->last_data_ms + (uint64_t)c->opt->idle_timeout_ms;
+		*why = TM_IDLE_TIMEOUTS;
+	}
+	if (c->opt->heartbeat_ms) {
+		h = c->last_rx_ms + (uint64_t)c->opt->heartbeat_ms * HB_MISSES;
+		if (h < d) {
+			d = h;
+			*why = TM_HB_TIMEOUTS;
+		}
+	}
+	return d;
+}
+
+static void conn_arm(struct conn *c)
+{
+	enum tm_counter why = TM_IDLE_TIMEOUTS;
+	uint64_t d = conn_deadline(c, &why);
+	struct tm_conn *slot = tm_slot(c->fd);
+
+	wheel_add(&timers, &c->timer, d);
+	if (slot) {
+		tm_slot_begin(slot);
+		__atomic_store_n(&slot->deadline_ns, d * 1000000, __ATOMIC_RELAXED);
+		tm_slot_end(slot);
+	}
+}
+
+static void conn_timer_fired(struct wheel *w, struct timer *t)
+{
+	struct conn *c = wheel_entry(t, struct conn, timer);
+	enum tm_counter why = TM_IDLE_TIMEOUTS;
+	uint64_t now = wheel_now(w) - 1;
+
+	(void)w;
+	/* Still ahead (it read since), or on a ready list (it has unread bytes): later. */
+	if (conn_deadline(c, &why) > now || c->on_list) {
+		if (c->on_list)
+			c->last_rx_ms = c->last_data_ms = now;
+		conn_arm(c);
+		return;
+	}
+	tm_add(why, 1);
+	if (!server_quiet)
+		iolog("fd %d: %s", c->fd, why == TM_IDLE_TIMEOUTS ? "idle for --idle-timeout" :
+		      "no heartbeat for 3 x --heartbeat: the peer is gone");
+	conn_close(c, ETIMEDOUT);
+}
+
+int server_wait_ms(void)
+{
+	return timers_on ? wheel_timeout(&timers, now_ms()) : -1;
+}
+
+void server_expire(void)
+{
+	if (timers_on)
+		wheel_advance(&timers, now_ms());
+}
+
 struct conn *conn_new(int fd, uint16_t peer_port, const struct server_opts *opt)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -98,6 +179,14 @@ struct conn *conn_new(int fd, uint16_t peer_port, const struct server_opts *opt)
 	tm_log(EV_ACCEPT, fd, 0, peer_port);
 	if (!server_quiet)
 		iolog("fd %d: accepted from port %u", fd, peer_port);
+	if (opt->idle_timeout_ms || opt->heartbeat_ms) {
+		if (!timers_on)
+			wheel_init(&timers, now_ms());
+		timers_on = true;
+		c->last_rx_ms = c->last_data_ms = now_ms();
+		timer_init(&c->timer, conn_timer_fired);
+		conn_arm(c);
+	}
 	return c;
 }
 
@@ -118,6 +207,8 @@ void conn_close(struct conn *c, int reason)
 		return;
 	conn_progress++;
 	atomic_fetch_sub_explicit(&nopen, 1, memory_order_relaxed);
+	if (timers_on)
+		wheel_cancel(&timers, &c->timer);
 	if (c->table)
 		conn_table_del(c->table, c->fd);
 	conn_set_state(c, CONN_CLOSING);
@@ -168,6 +259,8 @@ ssize_t conn_read(struct conn *c)
 	tm_add(TM_READ_CALLS, 1);
 	if (n >= 0)
 		conn_progress++;
+	if (n > 0 && timers_on)
+		c->last_rx_ms = tm_now() / 1000000;
 	if (n > 0) {
 		tm_add(TM_BYTES_IN, (uint64_t)n);
 		tm_conn_io(c->fd, (uint64_t)n, 0, 0, 0, 0, buf_len(&c->out));
@@ -193,22 +286,38 @@ void conn_eof(struct conn *c)
  * taken (complete frames).  Returns frames queued, or -1 (protocol error, logged and
  * counted, or out of memory).
  */
+/* --heartbeat: an empty frame (a len32 header of length 0, or "\n") is a heartbeat. */
+static bool is_heartbeat(const struct conn *c, size_t len)
+{
+	return c->opt->heartbeat_ms &&
+	       ((c->dec.mode == FRAMING_LEN32 && len == LEN32_HDR) || (c->dec.mode == FRAMING_LINE && len == 1));
+}
+
 static int cut_frames(struct conn *c, const char *p, size_t n, size_t *used)
 {
-	size_t off = 0, len;
+	size_t off = 0, start = 0, len;
 	int frames = 0;
 	enum frame_status st;
 
 	/* Frames are contiguous: find where the last complete one ends, then copy once. */
 	while ((st = frame_next(&c->dec, p + off, n - off, &len)) == FRAME_OK) {
+		if (is_heartbeat(c, len)) {
+			/* Counted, not echoed: copy what came before it, skip it. */
+			if (off > start && buf_append(&c->out, p + start, off - start) < 0)
+				return -1;
+			tm_add(TM_HEARTBEATS, 1);
+			start = off + len;
+		}
 		off += len;
 		frames++;
 		if (c->dec.mode == FRAMING_RAW)
 			break;
 	}
 	*used = off;
+	if (off > start && c->opt->idle_timeout_ms)
+		c->last_data_ms = tm_now() / 1000000;   /* data, not only heartbeats: not idle */
 	if (off) {
-		if (buf_append(&c->out, p, off) < 0)
+		if (off > start && buf_append(&c->out, p + start, off - start) < 0)
 			return -1;
 		tm_add(TM_FRAMES_IN, (uint64_t)frames);
 		tm_add(TM_FRAMES_OUT, (uint64_t)frames);

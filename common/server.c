@@ -388,6 +388,17 @@ void server_start(struct server *s, const struct model *m, int argc, char **argv
 		      (int)getpid(), s->opt.bug ? ", BUG ON: " : "", s->opt.bug ? s->opt.bug : "");
 }
 
+struct timespec *server_wait_ts(struct timespec *ts)
+{
+	int ms = server_wait_ms();
+
+	if (ms < 0)
+		return NULL;
+	ts->tv_sec = ms / 1000;
+	ts->tv_nsec = (long)(ms % 1000) * 1000000;
+	return ts;
+}
+
 void server_signals_anywhere(struct server *s)
 {
 	pthread_sigmask(SIG_SETMASK, &s->waitmask, NULL);

@@ -36,6 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "common/buf.h"
 #include "common/framing.h"
@@ -43,6 +44,7 @@
 #include "common/masks.h"
 #include "common/net.h"
 #include "common/telemetry.h"
+#include "common/wheel.h"
 
 #define DEFAULT_BIND        "127.0.0.1"
 #define DEFAULT_HIGH_WATER  (4u * 1024 * 1024)  /* stop reading a peer with this much unsent */
@@ -71,6 +73,13 @@ struct model_option {
 	  "stop reading a peer with this much unsent output (default 4M; 0 = never)", 0, 0 }
 
 struct server;
+
+/* Models whose wait takes server_wait_ms() and that call server_expire() list these. */
+#define OPTION_TIMERS(srv) \
+	{ "idle-timeout", OPTK_LONG, &(srv)->opt.idle_timeout_ms, "MS", \
+	  "close a connection that sent no data for MS milliseconds (idle_timeouts)", 1, 86400000 }, \
+	{ "heartbeat", OPTK_LONG, &(srv)->opt.heartbeat_ms, "MS", \
+	  "peers send an empty frame at least every MS ms (counted, not echoed); 3 missed: closed (hb_timeouts)", 1, 86400000 }
 
 struct bug {
 	const char *name;          /* --bug=NAME */
@@ -102,6 +111,8 @@ struct server_opts {
 	bool         no_stats;     /* --no-stats: telemetry off */
 	bool         nagle;        /* --nagle: leave Nagle's algorithm on (no TCP_NODELAY) */
 	size_t       high_water;   /* OPTION_HIGH_WATER; 0 = off */
+	long         idle_timeout_ms; /* OPTION_TIMERS: close after this long with no data */
+	long         heartbeat_ms;    /* OPTION_TIMERS: close after 3 x this with no byte at all */
 	const char  *bug;          /* --bug=NAME or NULL */
 };
 
@@ -172,6 +183,17 @@ void turn_spin(void);              /* a busy loop's turn: counts a spin, no wait
 void turn_ready(int fd, uint32_t mask);
 void turn_end(void);
 
+/*
+ * Connection timers (--idle-timeout, --heartbeat; OPTION_TIMERS).  The wait's timeout:
+ * ms until the next one is due, -1 for none (pass it to epoll_wait/poll; server_wait_ts()
+ * for the calls that take a timespec); after each wakeup server_expire() closes the
+ * connections whose time is up (conn_close(c, ETIMEDOUT), counted in idle_timeouts or
+ * hb_timeouts).  Per thread.
+ */
+int  server_wait_ms(void);
+struct timespec *server_wait_ts(struct timespec *ts);   /* NULL: wait for ever */
+void server_expire(void);
+
 /* ------------------------------------------------------------- connections */
 
 struct conn {
@@ -189,6 +211,8 @@ struct conn {
 	const struct server_opts *opt;
 	struct conn_table   *table;     /* the table it is in, or NULL */
 	struct conn         *next;      /* for the model's own lists (ready list...) */
+	struct timer         timer;     /* --idle-timeout/--heartbeat deadline (server_expire) */
+	uint64_t             last_rx_ms, last_data_ms;  /* when a byte / a data frame last came */
 	bool                 on_list;
 };
 

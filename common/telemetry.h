@@ -67,7 +67,7 @@ enum tm_counter {
 	TM_BLOCKED_NS,     /* time spent blocked inside a call that should not block (aio --pread) */
 	TM_SEND_TIMEOUTS,  /* connections closed: queued output did not move for --send-timeout */
 	TM_IDLE_TIMEOUTS,  /* connections closed: nothing heard for --idle-timeout */
-	TM_HEARTBEATS,     /* application heartbeats sent (--heartbeat) */
+	TM_HEARTBEATS,     /* application heartbeats received (--heartbeat): empty frames, not echoed */
 	TM_HB_TIMEOUTS,    /* connections closed: heartbeat not answered */
 	TM_TIMERS_FIRED,   /* timer-wheel entries that expired */
 	TM_REQUESTS,       /* HTTP requests answered (-f http) */

@@ -50,6 +50,7 @@ static const struct bug BUGS[] = {
 
 static const struct model_option OPTIONS[] = {
 	OPTION_HIGH_WATER(&srv),
+	OPTION_TIMERS(&srv),
 	OPTIONS_END,
 };
 
@@ -194,6 +195,7 @@ static void overflow_scan(void)
 
 int main(int argc, char **argv)
 {
+	struct timespec ts;
 	siginfo_t si;
 	int n;
 
@@ -212,7 +214,11 @@ int main(int argc, char **argv)
 	accept_clients();    /* signal race: clients that connected before O_ASYNC raised no signal */
 
 	while (!server_stop) {
-		n = sigwaitinfo(&sigs, &si);
+		n = sigtimedwait(&sigs, &si, server_wait_ts(&ts));
+		if (n < 0 && errno == EAGAIN) {
+			server_expire();  /* the timeout: connections past --idle-timeout/--heartbeat */
+			continue;
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;     /* a signal outside the set (SIGCONT after SIGSTOP): wait again */
@@ -225,6 +231,7 @@ int main(int argc, char **argv)
 			overflow_scan();
 		else
 			dispatch(&si);
+		server_expire();
 		if (!server_stop)
 			turn_end();
 	}
