@@ -447,7 +447,7 @@ static void publish(const struct http_conn *h, uint64_t answered, uint64_t error
 	tm_add(TM_HTTP_ERRORS, errors);
 	if ((s = tm_slot(h->fd))) {
 		tm_slot_begin(s);
-		s->parse_state = (uint32_t)h->state;
+		s->parse_state = (uint32_t)h->state + 1;   /* 0 stays "no parser" */
 		tm_slot_end(s);
 	}
 }

@@ -293,6 +293,8 @@ void tm_conn_open(int fd, uint16_t peer_port)
 	SET(s->interest, 0u);
 	SET(s->ready, 0u);
 	SET(s->peer_port, peer_port);
+	SET(s->parse_state, 0u);
+	SET(s->deadline_ns, 0);
 	SET(s->bytes_in, 0);
 	SET(s->bytes_out, 0);
 	SET(s->frames_in, 0);
@@ -535,6 +537,8 @@ bool tm_read_slot(const struct tm_reader *r, unsigned i, struct tm_conn *out)
 		out->interest = GET(s->interest);
 		out->ready = GET(s->ready);
 		out->peer_port = GET(s->peer_port);
+		out->parse_state = GET(s->parse_state);
+		out->deadline_ns = GET(s->deadline_ns);
 		out->bytes_in = GET(s->bytes_in);
 		out->bytes_out = GET(s->bytes_out);
 		out->frames_in = GET(s->frames_in);

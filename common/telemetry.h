@@ -117,7 +117,7 @@ struct tm_conn {
 	uint32_t ready;            /* last ready mask seen (epoll bits) */
 	uint16_t peer_port;
 	uint16_t _pad;
-	uint32_t parse_state;      /* decoder state, framing-specific (http: see http.h) */
+	uint32_t parse_state;      /* 0: no parser; else the decoder state + 1 (http: http_state_name) */
 	uint32_t _pad3;
 	uint64_t deadline_ns;      /* next timer on this connection (idle/heartbeat/send); 0 = none */
 	uint64_t bytes_in, bytes_out;
