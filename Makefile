@@ -3,6 +3,7 @@
 #   make                 build everything into bin/
 #   make test            unit + integration suite, ends with "N passed, N failed, N skipped"
 #   make lab-N           start lab N (see LESSONS.md §N); make check-lab-N runs it headless
+#                        (BROKEN=1: against the lab's broken variant, where a check must fail)
 #   make deps            install the Debian packages iolab needs
 #   make doctor          what the labs depend on, and what to do about each problem
 #   make exercise-N      write lab N's exercise into work/; make grade-N grades it
@@ -169,10 +170,10 @@ test-integration: all
 # Each lab's scenario lives in its directory (labs/NN-name/scenario); labs/tools/run-lab runs it.
 # Static pattern rules: make never applies an implicit (%) rule to a .PHONY target.
 $(LABS): lab-%: all
-	@labs/tools/run-lab $*
+	@labs/tools/run-lab $(if $(BROKEN),--broken) $*
 
 $(CHECK_LABS): check-lab-%: all
-	@labs/tools/run-lab --check $*
+	@labs/tools/run-lab --check $(if $(BROKEN),--broken) $*
 
 # A number with no lab: say so and list the labs that exist.
 lab-%:
@@ -220,3 +221,76 @@ clean:
 clean-shm:
 	@for f in /dev/shm/iolab*.*; do [ -e "$$f" ] || continue; \
 	  pid=$${f##*.}; kill -0 "$$pid" 2>/dev/null || { echo "rm $$f"; rm -f "$$f"; }; done
+
+# --- benchmark peers and make bench ----------------------------------------------
+# Two echo servers on other people's event loops (libuv, libevent; Debian packages),
+# speaking the iolab protocol, for labs/tools/bench/bench to measure the models against.
+UV_CFLAGS    := $(call pkg,--cflags,libuv,)
+UV_LIBS      := $(call pkg,--libs,libuv,-luv)
+EVENT_CFLAGS := $(call pkg,--cflags,libevent,)
+EVENT_LIBS   := $(call pkg,--libs,libevent,-levent)
+PEERS        := $(BIN)/libuv-echo $(BIN)/libevent-echo
+PEER_OBJ     := $(BUILD)/labs/tools/bench/peer.o $(BUILD)/labs/tools/bench/libuv-echo.o \
+                $(BUILD)/labs/tools/bench/libevent-echo.o
+all: $(PEERS)
+$(PEER_OBJ): | deps-check
+$(BUILD)/labs/tools/bench/libuv-echo.o: CFLAGS += $(UV_CFLAGS)
+$(BUILD)/labs/tools/bench/libevent-echo.o: CFLAGS += $(EVENT_CFLAGS)
+$(BIN)/libuv-echo: LDLIBS += $(UV_LIBS)
+$(BIN)/libevent-echo: LDLIBS += $(EVENT_LIBS)
+$(PEERS): $(BIN)/%: $(BUILD)/labs/tools/bench/%.o $(BUILD)/labs/tools/bench/peer.o $(LIB)
+	@mkdir -p $(@D)
+	$(call say,LINK,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+-include $(PEER_OBJ:.o=.d)
+
+.PHONY: bench
+bench: all
+	@labs/tools/bench/bench $(if $(QUICK),--quick)
+
+# --- fuzzing (libFuzzer) -------------------------------------------------------
+# tests/fuzz/fuzz_NAME.c is a libFuzzer harness; its seeds are in tests/fuzz/corpus/NAME/.
+# Built with clang into build/fuzz/ (never touches the gcc build), run for FUZZ_SECONDS
+# each; new inputs go to build/fuzz/corpus/NAME/, crashes to build/fuzz/crash-NAME-*.
+# `make fuzz` exits non-zero when a harness finds a crash, a leak or a timeout.
+# Replay one input: build/fuzz/fuzz_NAME build/fuzz/crash-NAME-<hash>  (a fix gets a unit test).
+FUZZ_CC      ?= clang
+FUZZ_BUILD   ?= build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -O1 -g -std=c11 -D_GNU_SOURCE -pthread -I. $(WARN) $(FUZZ_SAN) $(if $(filter 1,$(WERROR)),-Werror)
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZERS      := $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%,$(FUZZ_SRC))
+# common/uring.c needs liburing, which no harness links.
+FUZZ_LIB_OBJ := $(filter-out $(FUZZ_BUILD)/common/uring.o,$(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o))
+# The telemetry harness poisons the page tail past each mapping (see its header).
+$(FUZZ_BUILD)/fuzz_telemetry: FUZZ_LDFLAGS := -Wl,--wrap=mmap,--wrap=munmap
+
+$(FUZZ_LIB_OBJ): $(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(call say,CLANG,$<)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZERS): $(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
+	$(call say,CLANG,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(FUZZ_BUILD)/mkseeds: tests/fuzz/mkseeds.c $(FUZZ_LIB_OBJ)
+	$(call say,CLANG,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
+
+-include $(FUZZ_LIB_OBJ:.o=.d)
+
+.PHONY: fuzz fuzz-build fuzz-seeds
+fuzz-build: $(FUZZERS)
+
+fuzz: fuzz-build
+	@rc=0; for f in $(FUZZERS); do n=$${f##*/fuzz_}; mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
+	  echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
+	      -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crash-$$n- \
+	      $(FUZZ_BUILD)/corpus/$$n tests/fuzz/corpus/$$n >$(FUZZ_BUILD)/$$n.log 2>&1; \
+	  s=$$?; grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' $(FUZZ_BUILD)/$$n.log | sed 's/^/  /'; \
+	  if [ $$s -ne 0 ]; then rc=1; echo "fuzz: $$n FAILED (exit $$s), log $(FUZZ_BUILD)/$$n.log:"; \
+	    grep -E '^==[0-9]+==ERROR|^SUMMARY|^fuzz_|Test unit written' $(FUZZ_BUILD)/$$n.log | head -20; fi; \
+	done; exit $$rc
+
+# Rewrite the committed seeds (after a change to the telemetry layout, say).
+fuzz-seeds: $(FUZZ_BUILD)/mkseeds
+	rm -rf tests/fuzz/corpus && $(FUZZ_BUILD)/mkseeds tests/fuzz/corpus

@@ -127,7 +127,7 @@ static void usage(const struct model *m, FILE *f)
 		"options:\n"
 		"  -p, --port PORT        port to listen on (default 0: pick a free one)\n"
 		"  -b, --bind ADDR        address to bind (default %s; IPv6 literals work)\n"
-		"  -f, --framing MODE     len32 (default) | line | raw\n"
+		"  -f, --framing MODE     len32 (default) | line | raw | http\n"
 		"      --max-frame BYTES  largest frame accepted (default 1M); larger is a protocol error\n"
 		"      --read-chunk BYTES cap on bytes per read call, to see partial frames (default: none)\n"
 		"      --nagle            leave Nagle's algorithm on (default: TCP_NODELAY on every connection)\n"
@@ -145,6 +145,8 @@ static void usage(const struct model *m, FILE *f)
 		for (const struct bug *b = m->bugs; b->name; b++)
 			fprintf(f, "                           %-18s %s\n", b->name, b->what);
 	}
+	for (const char *const *b = http_bug_help; *b; b += 2)
+		fprintf(f, "      --bug %-20s %s\n", b[0], b[1]);
 	fprintf(f, "  -h, --help             this help\n\n"
 		"Prints \"listening on ADDR:PORT\" on stdout when ready; logs go to stderr.\n"
 		"Try it:  %s -f line -p 7000   then, in two other terminals:  nc 127.0.0.1 7000\n"
@@ -256,6 +258,8 @@ static void parse_flags(struct server *s, const struct model *m, int argc, char 
 			o->bind = optarg;
 			break;
 		case 'f':
+			if ((o->http = strcmp(optarg, "http") == 0))
+				break;    /* HTTP/1.1 requests and answers, not frames (common/http.h) */
 			if (framing_parse(optarg) < 0)
 				bad_flag(m, "unknown framing '%s' (len32, line or raw)", optarg);
 			o->framing = (enum framing)framing_parse(optarg);
@@ -280,6 +284,10 @@ static void parse_flags(struct server *s, const struct model *m, int argc, char 
 		case LO_BUG: {
 			const struct bug *b = m->bugs;
 
+			if (http_bug_parse(optarg) != HTTP_BUG_NONE) {
+				o->bug = optarg;      /* an HTTP bug (lab 22): every model has them */
+				break;
+			}
 			while (b && b->name && strcmp(b->name, optarg))
 				b++;
 			if (!b || !b->name)
@@ -356,7 +364,7 @@ void server_start(struct server *s, const struct model *m, int argc, char **argv
 	if (!s->opt.no_stats) {
 		/* Only what applies to this model: the common options, then its own. */
 		off = snprintf(options, sizeof(options), "framing=%s max-frame=%zu read-chunk=%zu%s",
-			       framing_name(s->opt.framing), s->opt.max_frame, s->opt.read_chunk,
+			       s->opt.http ? "http" : framing_name(s->opt.framing), s->opt.max_frame, s->opt.read_chunk,
 			       s->opt.nagle ? " nagle" : "");
 		for (const struct model_option *o = m->options; o && o->name && off < (int)sizeof(options); o++)
 			off += option_value(options + off, sizeof(options) - (size_t)off, o);
@@ -367,6 +375,7 @@ void server_start(struct server *s, const struct model *m, int argc, char **argv
 			iolog("telemetry off: shm_open: %s", strerror(errno));
 		else
 			atexit(tm_close);
+		tm_set_single_writer(!m->blocking && !m->threaded);
 	}
 
 	if (m->setup)
@@ -374,8 +383,20 @@ void server_start(struct server *s, const struct model *m, int argc, char **argv
 	printf("listening on %s:%u\n", s->opt.bind, s->port);
 	fflush(stdout);
 	if (!server_quiet)
-		iolog("%s, framing %s, pid %d%s%s", m->summary, framing_name(s->opt.framing),
+		iolog("%s, framing %s, pid %d%s%s", m->summary,
+		      s->opt.http ? "http" : framing_name(s->opt.framing),
 		      (int)getpid(), s->opt.bug ? ", BUG ON: " : "", s->opt.bug ? s->opt.bug : "");
+}
+
+struct timespec *server_wait_ts(struct timespec *ts)
+{
+	int ms = server_wait_ms();
+
+	if (ms < 0)
+		return NULL;
+	ts->tv_sec = ms / 1000;
+	ts->tv_nsec = (long)(ms % 1000) * 1000000;
+	return ts;
 }
 
 void server_signals_anywhere(struct server *s)

@@ -117,7 +117,6 @@ static struct layout layout_of(uint32_t nslots, uint32_t nlog, uint32_t nprobe)
 
 struct tm_writer *tm_self;
 static struct tm_writer self_storage;
-static char self_name_copy[96];    /* for the signal-safe unlink */
 
 int tm_open(const struct tm_info *info)
 {
@@ -174,7 +173,6 @@ int tm_open(const struct tm_info *info)
 	atomic_thread_fence(memory_order_release);
 	__atomic_store_n(&h->magic, TM_MAGIC, __ATOMIC_RELEASE);
 
-	memcpy(self_name_copy, w->name, sizeof(self_name_copy));
 	tm_self = w;
 	return 0;
 
@@ -206,10 +204,10 @@ void tm_close(void)
 	shm_unlink(w->name);
 }
 
-void tm_unlink_signal_safe(void)
+void tm_set_single_writer(bool single)
 {
-	if (self_name_copy[0])
-		shm_unlink(self_name_copy);
+	if (tm_self)
+		tm_self->single_writer = single;
 }
 
 void tm_log(enum tm_event_kind kind, int fd, uint32_t mask, int64_t value)
@@ -220,6 +218,15 @@ void tm_log(enum tm_event_kind kind, int fd, uint32_t mask, int64_t value)
 
 	if (!w)
 		return;
+	if (w->single_writer) {
+		/* Nobody else takes entries: no fetch-add, no compare-and-swap. */
+		idx = atomic_load_explicit(&w->hdr->log_head, memory_order_relaxed);
+		atomic_store_explicit(&w->hdr->log_head, idx + 1, memory_order_relaxed);
+		e = &w->log[idx & (TM_NLOG - 1)];
+		atomic_store_explicit(&e->seq, 2 * idx + 1, memory_order_relaxed);
+		atomic_thread_fence(memory_order_release);
+		goto fill;
+	}
 	idx = atomic_fetch_add_explicit(&w->hdr->log_head, 1, memory_order_relaxed);
 	e = &w->log[idx & (TM_NLOG - 1)];
 	seq = atomic_load_explicit(&e->seq, memory_order_relaxed);
@@ -237,6 +244,7 @@ void tm_log(enum tm_event_kind kind, int fd, uint32_t mask, int64_t value)
 		atomic_fetch_add_explicit(&w->hdr->log_dropped, 1, memory_order_relaxed);
 		return;
 	}
+fill:
 	__atomic_store_n(&e->t_ns, tm_now(), __ATOMIC_RELAXED);
 	__atomic_store_n(&e->fd, fd, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->kind, (uint16_t)kind, __ATOMIC_RELAXED);
@@ -285,6 +293,8 @@ void tm_conn_open(int fd, uint16_t peer_port)
 	SET(s->interest, 0u);
 	SET(s->ready, 0u);
 	SET(s->peer_port, peer_port);
+	SET(s->parse_state, 0u);
+	SET(s->deadline_ns, 0);
 	SET(s->bytes_in, 0);
 	SET(s->bytes_out, 0);
 	SET(s->frames_in, 0);
@@ -527,6 +537,8 @@ bool tm_read_slot(const struct tm_reader *r, unsigned i, struct tm_conn *out)
 		out->interest = GET(s->interest);
 		out->ready = GET(s->ready);
 		out->peer_port = GET(s->peer_port);
+		out->parse_state = GET(s->parse_state);
+		out->deadline_ns = GET(s->deadline_ns);
 		out->bytes_in = GET(s->bytes_in);
 		out->bytes_out = GET(s->bytes_out);
 		out->frames_in = GET(s->frames_in);

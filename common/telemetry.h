@@ -67,7 +67,7 @@ enum tm_counter {
 	TM_BLOCKED_NS,     /* time spent blocked inside a call that should not block (aio --pread) */
 	TM_SEND_TIMEOUTS,  /* connections closed: queued output did not move for --send-timeout */
 	TM_IDLE_TIMEOUTS,  /* connections closed: nothing heard for --idle-timeout */
-	TM_HEARTBEATS,     /* application heartbeats sent (--heartbeat) */
+	TM_HEARTBEATS,     /* application heartbeats received (--heartbeat): empty frames, not echoed */
 	TM_HB_TIMEOUTS,    /* connections closed: heartbeat not answered */
 	TM_TIMERS_FIRED,   /* timer-wheel entries that expired */
 	TM_REQUESTS,       /* HTTP requests answered (-f http) */
@@ -117,7 +117,7 @@ struct tm_conn {
 	uint32_t ready;            /* last ready mask seen (epoll bits) */
 	uint16_t peer_port;
 	uint16_t _pad;
-	uint32_t parse_state;      /* decoder state, framing-specific (http: see http.h) */
+	uint32_t parse_state;      /* 0: no parser; else the decoder state + 1 (http: http_state_name) */
 	uint32_t _pad3;
 	uint64_t deadline_ns;      /* next timer on this connection (idle/heartbeat/send); 0 = none */
 	uint64_t bytes_in, bytes_out;
@@ -193,6 +193,7 @@ struct tm_writer {
 	struct tm_probe  *probes;
 	size_t            size;
 	char              name[96];            /* shm name, "/iolab.epoll-lt.1234" */
+	bool              single_writer;       /* one thread writes: no locked instructions */
 };
 
 /* The process-wide writer; NULL when telemetry is off.  Servers have one. */
@@ -210,18 +211,29 @@ int  tm_open(const struct tm_info *info);
 void tm_set_port(uint16_t port);
 /* Mark exiting and unlink; the mapping stays until exit (idempotent; atexit-safe). */
 void tm_close(void);
-/* Unlink only (async-signal-safe: for a signal handler that then _exits). */
-void tm_unlink_signal_safe(void);
 
+/*
+ * Only this process's threads write its counters.  With one writer thread a relaxed
+ * load and store is enough (readers see each value whole, never torn); a read-modify-
+ * write would cost a locked instruction on every count for nothing.  Several writer
+ * threads (the blocking model) need the atomic add.
+ */
+void tm_set_single_writer(bool single);
 static inline void tm_add(enum tm_counter c, uint64_t n)
 {
-	if (tm_self)
-		atomic_fetch_add_explicit(&tm_self->hdr->counters[c], n, memory_order_relaxed);
+	_Atomic uint64_t *p;
+
+	if (!tm_self)
+		return;
+	p = &tm_self->hdr->counters[c];
+	if (tm_self->single_writer)
+		atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + n, memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(p, n, memory_order_relaxed);
 }
 static inline void tm_sub(enum tm_counter c, uint64_t n)
 {
-	if (tm_self)
-		atomic_fetch_sub_explicit(&tm_self->hdr->counters[c], n, memory_order_relaxed);
+	tm_add(c, -n);   /* unsigned wrap-around: adding 2^64 - n subtracts n */
 }
 
 /* Append an event to the ring (any thread). */

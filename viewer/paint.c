@@ -88,13 +88,13 @@ static char *fmt_uptime(uint64_t ns, char *buf, size_t len)
 
 void paint_server_info(const struct ui *u, const struct seg *g)
 {
-	char line[640], up[24], d1[16], d2[16], fair[16], opts[256];
+	char line[640], up[24], d1[16], d2[16], fair[16];
 	uint64_t now = tm_now();
 
 	fmt_uptime(g->start_mono_ns && now > g->start_mono_ns ? now - g->start_mono_ns : 0, up, sizeof(up));
 	snprintf(line, sizeof(line), "%s  pid %d  %s:%u  waits in %s  up %s  %s", g->model, (int)g->pid,
 		 g->addr, g->port, g->wait_call[0] ? g->wait_call : "?", up,
-		 model_options(g->model, g->options, opts, sizeof(opts)));
+		 g->options);   /* the server publishes only the options that apply to its model */
 	crt_put(1, 0, u->cols, CR_NORMAL, line);
 	if (g->status != SEG_LIVE) {
 		snprintf(line, sizeof(line), "this server has %s; it leaves the list in a few seconds",

@@ -72,6 +72,8 @@ struct conn_row {
 	uint64_t wait_ns;         /* how long it has been ready and not served (0 = not waiting) */
 	uint64_t max_wait_ns;     /* longest wait so far, including the current one */
 	uint64_t d_bytes;         /* bytes in+out moved during the last interval */
+	int64_t  expires_ns;      /* its timer (--idle-timeout/--heartbeat) is due in this long; -1 none */
+	uint32_t parse_state;     /* -f http: the request parser's state (http_state_name) */
 	bool     starving;        /* wait_ns over the threshold */
 };
 

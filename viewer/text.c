@@ -265,39 +265,3 @@ const char *strace_filter(const char *wait_call)
 #undef IO
 }
 
-/*
- * Options that apply to a model.  The skeleton publishes every option in the
- * header whatever the model (budget=65536 sleep-us=0 on epoll-lt): until it
- * publishes only the model's own, those that belong to one model are dropped
- * here for the others.
- */
-char *model_options(const char *model, const char *opts, char *buf, size_t len)
-{
-	static const struct { const char *key, *model; } own[] = {
-		{ "budget=", "epoll-et" },
-		{ "sleep-us=", "nonblocking" },
-	};
-	size_t o = 0;
-
-	buf[0] = '\0';
-	while (*opts) {
-		size_t n = strcspn(opts, " ");
-		bool keep = n > 0;
-
-		for (size_t i = 0; i < sizeof(own) / sizeof(own[0]) && keep; i++)
-			if (strncmp(opts, own[i].key, strlen(own[i].key)) == 0 && strcmp(model, own[i].model) != 0)
-				keep = false;
-		if (strncmp(opts, "high-water=", 11) == 0 && strcmp(model, "blocking") == 0)
-			keep = false;                   /* a thread per client: nothing is queued */
-		if (keep && o + n + 2 < len) {
-			if (o)
-				buf[o++] = ' ';
-			memcpy(buf + o, opts, n);
-			o += n;
-			buf[o] = '\0';
-		}
-		opts += n;
-		opts += strspn(opts, " ");
-	}
-	return buf;
-}

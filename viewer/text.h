@@ -37,6 +37,5 @@ const char *probe_explain(const struct tm_probe *p);
 /* strace -e trace=... for a model (by its waiting call): the wait and the calls that move bytes. */
 const char *strace_filter(const char *wait_call);
 /* The header's options string without those that belong to another model. */
-char *model_options(const char *model, const char *opts, char *buf, size_t len);
 
 #endif

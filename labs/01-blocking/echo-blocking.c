@@ -37,14 +37,9 @@ static const struct model_option OPTIONS[] = {
 };
 
 static const struct model MODEL = {
-	.name = "blocking",
-	.program = "echo-blocking",
-	.wait_call = "accept/read",
+	.name = "blocking", .program = "echo-blocking", .lesson = 1,
+	.wait_call = "accept/read", .blocking = true, .options = OPTIONS,
 	.summary = "blocking I/O: a thread per connection, or one at a time with --iterative",
-	.lesson = 1,
-	.blocking = true,
-	.options = OPTIONS,
-	.bugs = NULL,
 };
 
 /* Serve one client until it leaves.  The thread sleeps in read() between messages. */

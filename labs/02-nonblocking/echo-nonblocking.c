@@ -33,18 +33,15 @@ static long sleep_us;        /* --sleep-us: nap after a turn that found nothing 
 
 static const struct model_option OPTIONS[] = {
 	OPTION_HIGH_WATER(&srv),
+	OPTION_TIMERS(&srv),
 	{ "sleep-us", OPTK_LONG, &sleep_us, "N", "sleep N microseconds after an empty turn (default 0)", 0, 10000000 },
 	OPTIONS_END,
 };
 
 static const struct model MODEL = {
-	.name = "nonblocking",
-	.program = "echo-nonblocking",
-	.wait_call = "none (busy loop)",
+	.name = "nonblocking", .program = "echo-nonblocking", .lesson = 2,
+	.wait_call = "none (busy loop)", .options = OPTIONS,
 	.summary = "nonblocking busy loop: one thread tries every socket every turn, and burns a core",
-	.lesson = 2,
-	.options = OPTIONS,
-	.bugs = NULL,
 };
 
 /* Accept everyone waiting; the loop tries each of them for reading from the next turn. */
@@ -82,6 +79,7 @@ int main(int argc, char **argv)
 			if (conn_serve(c, c->interest & EPOLLIN))
 				conn_set_interest(c, conn_wanted(c));
 		}
+		server_expire();   /* connections past --idle-timeout/--heartbeat */
 		turn_end();
 		if (!sleep_us)
 			continue;     /* straight on: the next turn asks everyone again */

@@ -28,16 +28,14 @@ static struct server srv;
 
 static const struct model_option OPTIONS[] = {
 	OPTION_HIGH_WATER(&srv),
+	OPTION_TIMERS(&srv),
 	OPTIONS_END,
 };
 
 static const struct model MODEL = {
-	.name = "select",
-	.program = "echo-select",
-	.wait_call = "select",
+	.name = "select", .program = "echo-select", .lesson = 3,
+	.wait_call = "select", .options = OPTIONS,
 	.summary = "select(): one thread, fd_sets rebuilt every turn, descriptors below FD_SETSIZE only",
-	.lesson = 3,
-	.options = OPTIONS,
 };
 
 /* The interest list is the two fd_sets, built again from c->interest before every wait. */
@@ -78,6 +76,7 @@ static void accept_clients(void)
 
 int main(int argc, char **argv)
 {
+	struct timespec ts;
 	struct conn *c;
 	int n;
 
@@ -89,7 +88,7 @@ int main(int argc, char **argv)
 		/* select() overwrote the sets with its last answer: build them again, every turn. */
 		build_sets();
 		/* EXERCISE BEGIN scan: wait in pselect(), then scan every descriptor up to maxfd */
-		n = pselect(maxfd + 1, &rd, &wr, NULL, NULL, &srv.waitmask);
+		n = pselect(maxfd + 1, &rd, &wr, NULL, server_wait_ts(&ts), &srv.waitmask);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;     /* SIGINT/SIGTERM got in during the wait: the loop condition decides */
@@ -119,6 +118,7 @@ int main(int argc, char **argv)
 				conn_set_interest(c, conn_wanted(c));  /* the next build_sets() reads it */
 			/* Closed: nothing to deregister, the next sets simply leave it out. */
 		}
+		server_expire();   /* connections past --idle-timeout/--heartbeat */
 		turn_end();
 		/* EXERCISE END scan */
 	}

@@ -29,6 +29,7 @@ static struct server srv;
 
 static const struct model_option OPTIONS[] = {
 	OPTION_HIGH_WATER(&srv),
+	OPTION_TIMERS(&srv),
 	OPTIONS_END,
 };
 
@@ -39,13 +40,9 @@ static const struct bug BUGS[] = {
 };
 
 static const struct model MODEL = {
-	.name = "epoll-lt",
-	.program = "echo-epoll-lt",
-	.wait_call = "epoll_wait",
+	.name = "epoll-lt", .program = "echo-epoll-lt", .lesson = 5,
+	.wait_call = "epoll_wait", .options = OPTIONS, .bugs = BUGS,
 	.summary = "level-triggered epoll: one thread, EPOLLOUT only while output is queued",
-	.lesson = 5,
-	.options = OPTIONS,
-	.bugs = BUGS,
 };
 
 /* The interest list is in the kernel: add, change and remove entries with epoll_ctl(). */
@@ -88,7 +85,7 @@ int main(int argc, char **argv)
 	while (!server_stop) {
 		/* EXERCISE BEGIN loop: wait in epoll_pwait(), serve each report, EPOLL_CTL_MOD only when the interest changes */
 		/* Only room for the answer goes in: the kernel keeps the interest list. */
-		n = epoll_pwait(epfd, events, MAX_EVENTS, -1, &srv.waitmask);
+		n = epoll_pwait(epfd, events, MAX_EVENTS, server_wait_ms(), &srv.waitmask);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;     /* SIGINT/SIGTERM got in during the wait: the loop condition decides */
@@ -119,6 +116,7 @@ int main(int argc, char **argv)
 				watch(EPOLL_CTL_MOD, fd, want);  /* 0 is allowed: ERR and HUP still come */
 			conn_set_interest(c, want);
 		}
+		server_expire();   /* connections past --idle-timeout/--heartbeat */
 		turn_end();
 		/* EXERCISE END loop */
 	}

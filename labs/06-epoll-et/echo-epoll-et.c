@@ -7,8 +7,6 @@
  * socket are not reported again until more arrive (--bug=et-no-drain shows the
  * stall).  That needs nonblocking sockets, or the read that should say EAGAIN
  * sleeps instead, and the whole server with it (--bug=et-blocking).
- * Each socket is registered once, for everything, and never modified: no
- * epoll_ctl() per message, which is what ET buys.
  *
  * Draining greedily lets one flooding peer keep the thread for as long as it
  * keeps sending: starvation.  So reading goes through a ready list: each turn
@@ -26,13 +24,15 @@
 #include "common/server.h"
 
 #define MAX_EVENTS 256   /* most events one epoll_wait() returns; the rest wait for the next call */
-#define ET_EVENTS  (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)   /* registered once, never changed */
+/* Registered once, for everything, never changed: no epoll_ctl() per message is what ET buys. */
+#define ET_EVENTS  (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 
 static struct server srv;
 static size_t budget = 64 * 1024;   /* --budget: bytes read per connection per turn, 0 = drain */
 
 static const struct model_option OPTIONS[] = {
 	OPTION_HIGH_WATER(&srv),
+	OPTION_TIMERS(&srv),
 	{ "budget", OPTK_SIZE, &budget, "BYTES", "bytes read per connection per turn (default 64K; 0 = drain greedily)", 0, 0 },
 	OPTIONS_END,
 };
@@ -44,13 +44,9 @@ static const struct bug BUGS[] = {
 };
 
 static const struct model MODEL = {
-	.name = "epoll-et",
-	.program = "echo-epoll-et",
-	.wait_call = "epoll_wait",
+	.name = "epoll-et", .program = "echo-epoll-et", .lesson = 6,
+	.wait_call = "epoll_wait", .options = OPTIONS, .bugs = BUGS,
 	.summary = "edge-triggered epoll: one thread, drain until EAGAIN, a ready list with a read budget",
-	.lesson = 6,
-	.options = OPTIONS,
-	.bugs = BUGS,
 };
 
 /* The interest list is in the kernel; the ready list is ours: who may have unread bytes. */
@@ -140,7 +136,7 @@ int main(int argc, char **argv)
 	while (!server_stop) {
 		/* EXERCISE BEGIN loop: wait (without sleeping while the ready list is not empty), queue the reported, one round of the list */
 		/* Someone on the ready list still has unread bytes: collect new events, do not sleep. */
-		n = epoll_pwait(epfd, events, MAX_EVENTS, ready.head ? 0 : -1, &srv.waitmask);
+		n = epoll_pwait(epfd, events, MAX_EVENTS, ready.head ? 0 : server_wait_ms(), &srv.waitmask);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;     /* SIGINT/SIGTERM got in during the wait: the loop condition decides */
@@ -171,6 +167,7 @@ int main(int argc, char **argv)
 		 * went back to the tail, for the next round. */
 		for (size_t k = ready.len; k > 0 && (c = conn_list_pop(&ready)); k--)
 			serve(c);
+		server_expire();   /* connections past --idle-timeout/--heartbeat */
 		turn_end();
 		/* EXERCISE END loop */
 	}

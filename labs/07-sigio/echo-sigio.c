@@ -50,17 +50,14 @@ static const struct bug BUGS[] = {
 
 static const struct model_option OPTIONS[] = {
 	OPTION_HIGH_WATER(&srv),
+	OPTION_TIMERS(&srv),
 	OPTIONS_END,
 };
 
 static const struct model MODEL = {
-	.name = "sigio",
-	.program = "echo-sigio",
-	.wait_call = "sigwaitinfo",
+	.name = "sigio", .program = "echo-sigio", .lesson = 7,
+	.wait_call = "sigwaitinfo", .options = OPTIONS, .bugs = BUGS,
 	.summary = "signal-driven I/O: O_ASYNC + F_SETSIG, signals taken with sigwaitinfo",
-	.lesson = 7,
-	.options = OPTIONS,
-	.bugs = BUGS,
 };
 
 /* Ask for SIG_IO on every event of fd. */
@@ -204,6 +201,7 @@ static void overflow_scan(void)
 
 int main(int argc, char **argv)
 {
+	struct timespec ts;
 	siginfo_t si;
 	int n;
 
@@ -222,7 +220,11 @@ int main(int argc, char **argv)
 	accept_clients();    /* signal race: clients that connected before O_ASYNC raised no signal */
 
 	while (!server_stop) {
-		n = sigwaitinfo(&sigs, &si);
+		n = sigtimedwait(&sigs, &si, server_wait_ts(&ts));
+		if (n < 0 && errno == EAGAIN) {
+			server_expire();  /* the timeout: connections past --idle-timeout/--heartbeat */
+			continue;
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;     /* a signal outside the set (SIGCONT after SIGSTOP): wait again */
@@ -235,6 +237,7 @@ int main(int argc, char **argv)
 			overflow_scan();
 		else
 			dispatch(&si);
+		server_expire();
 		if (!server_stop)
 			turn_end();
 	}

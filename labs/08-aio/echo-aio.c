@@ -25,13 +25,6 @@
  * A peer that sends but never reads: past --high-water bytes queued we stop
  * asking for POLLIN (the poll iocb asks for POLLOUT only) until it drains.
  *
- * One context holds every iocb in flight, and each connection keeps one there, so
- * the context is sized at start-up for as many connections as we may open: the
- * descriptor limit, or less if the system's AIO headroom (fs.aio-max-nr minus
- * fs.aio-nr, shared by every process) is smaller.  io_setup() says EAGAIN when we
- * ask too much: we halve and try again, and log what we got.  Connections beyond
- * it are refused (counted in `refused`).
- *
  * Needs:   Linux 4.18+ for IOCB_CMD_POLL; fs.aio-max-nr headroom (see above).
  * Try:     bin/echo-aio -f line -p 7000       then in two terminals: nc 127.0.0.1 7000
  *          bin/echo-aio --pread -f line -p 7000   connect one nc and type nothing:
@@ -57,18 +50,9 @@
 #define BLOCKED_LOG_NS 1000000u  /* an io_submit() slower than 1 ms is logged as a blocked event */
 
 /* glibc has no wrappers for these (libaio has others, returning -errno): call the kernel. */
-static int sys_io_setup(unsigned nr, aio_context_t *ctx)
-{
-	return (int)syscall(SYS_io_setup, nr, ctx);
-}
-static int sys_io_destroy(aio_context_t ctx)
-{
-	return (int)syscall(SYS_io_destroy, ctx);
-}
-static int sys_io_submit(aio_context_t ctx, long n, struct iocb **iocbs)
-{
-	return (int)syscall(SYS_io_submit, ctx, n, iocbs);
-}
+static int sys_io_setup(unsigned nr, aio_context_t *ctx) { return (int)syscall(SYS_io_setup, nr, ctx); }
+static int sys_io_destroy(aio_context_t ctx) { return (int)syscall(SYS_io_destroy, ctx); }
+static int sys_io_submit(aio_context_t ctx, long n, struct iocb **v) { return (int)syscall(SYS_io_submit, ctx, n, v); }
 /* io_getevents with a signal mask for the wait, like epoll_pwait (4.18+). */
 static int sys_io_pgetevents(aio_context_t ctx, long min, long max, struct io_event *ev,
 			     const sigset_t *mask)
@@ -94,13 +78,9 @@ static const struct model_option OPTIONS[] = {
 };
 
 static const struct model MODEL = {
-	.name = "aio",
-	.program = "echo-aio",
-	.wait_call = "io_getevents",
+	.name = "aio", .program = "echo-aio", .lesson = 8,
+	.wait_call = "io_getevents", .options = OPTIONS, .bugs = BUGS,
 	.summary = "Linux AIO: IOCB_CMD_POLL completions re-armed after each one (--pread: blocking PREAD)",
-	.lesson = 8,
-	.options = OPTIONS,
-	.bugs = BUGS,
 };
 
 /* iocbs prepared this turn, submitted together by submit_pending(). */
@@ -160,27 +140,17 @@ static struct iocb *new_iocb(void)
 	return cb;
 }
 
-/* One-shot POLL iocb for the listener: completes when a connection is waiting. */
-static void arm_listener(void)
-{
-	struct iocb *cb = new_iocb();
-
-	cb->aio_lio_opcode = IOCB_CMD_POLL;
-	cb->aio_fildes = (uint32_t)srv.lfd;
-	cb->aio_buf = POLLIN;
-	cb->aio_data = KEY(srv.lfd, IOCB_CMD_POLL);
-}
-
-/* Submit this connection's next iocb: PREAD (--pread, when reading) or POLL for what it wants. */
+/* Submit the next iocb of a connection (c NULL: the listener's, for a client waiting):
+ * PREAD (--pread, when reading) or a one-shot POLL for what it wants. */
 static void arm(struct conn *c)
 {
-	/* EXERCISE BEGIN arm: prepare this connection's next iocb: a one-shot POLL (or a PREAD with --pread) */
-	uint32_t want = conn_wanted(c);
+	/* EXERCISE BEGIN arm: prepare the next iocb: a one-shot POLL (or a PREAD with --pread) */
+	uint32_t want = c ? conn_wanted(c) : EPOLLIN;
 	struct iocb *cb = new_iocb();
 	size_t len = READ_SIZE;
 
-	cb->aio_fildes = (uint32_t)c->fd;
-	if (pread_mode && (want & EPOLLIN)) {
+	cb->aio_fildes = (uint32_t)(c ? c->fd : srv.lfd);
+	if (c && pread_mode && (want & EPOLLIN)) {
 		if (c->opt->read_chunk && c->opt->read_chunk < len)
 			len = c->opt->read_chunk;
 		cb->aio_lio_opcode = IOCB_CMD_PREAD;
@@ -194,8 +164,9 @@ static void arm(struct conn *c)
 		cb->aio_lio_opcode = IOCB_CMD_POLL;
 		cb->aio_buf = want;
 	}
-	cb->aio_data = KEY(c->fd, cb->aio_lio_opcode);
-	conn_set_interest(c, want);
+	cb->aio_data = KEY(cb->aio_fildes, cb->aio_lio_opcode);
+	if (c)
+		conn_set_interest(c, want);
 	/* EXERCISE END arm */
 }
 
@@ -247,9 +218,10 @@ static void serve(struct conn *c, const struct io_event *ev, uint32_t ready)
 }
 
 /*
- * One context for every iocb we will have in flight: one per connection, plus the
- * listener's.  Ask for as many as we may have descriptors; halve while the system's
- * AIO headroom (fs.aio-max-nr - fs.aio-nr) says EAGAIN.
+ * One context for every iocb in flight: one per connection, plus the listener's.  Ask
+ * for as many as we may have descriptors; halve while io_setup() says EAGAIN (the AIO
+ * headroom fs.aio-max-nr - fs.aio-nr, shared by every process, is smaller).  Clients
+ * beyond it are refused (counted in `refused`).
  */
 static unsigned setup_context(void)
 {
@@ -278,7 +250,7 @@ int main(int argc, char **argv)
 		server_signals_anywhere(&srv);  /* io_submit() may sleep in a read: let SIGINT cut it short */
 	srv.max_conns = setup_context() - 1;
 	srv.refuse_why = "every connection holds an iocb in flight and the AIO context is full";
-	arm_listener();
+	arm(NULL);
 
 	while (!server_stop) {
 		/* EXERCISE BEGIN loop: submit the armed iocbs, wait for completions, serve and re-arm each */
@@ -303,7 +275,7 @@ int main(int argc, char **argv)
 			fd = KEY_FD(events[i].data);
 			if (fd == srv.lfd) {
 				accept_clients();
-				arm_listener();
+				arm(NULL);
 				continue;
 			}
 			c = conn_table_get(&srv.conns, fd);

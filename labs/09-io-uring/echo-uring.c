@@ -67,14 +67,9 @@ static const struct model_option OPTIONS[] = {
 };
 
 static const struct model MODEL = {
-	.name = "uring",
-	.program = "echo-uring",
-	.wait_call = "io_uring_enter",
+	.name = "uring", .program = "echo-uring", .lesson = 9,
+	.wait_call = "io_uring_enter", .options = OPTIONS, .bugs = BUGS, .setup = setup,
 	.summary = "io_uring Proactor: accept/recv/send submitted, completions drive each connection",
-	.lesson = 9,
-	.options = OPTIONS,
-	.bugs = BUGS,
-	.setup = setup,
 };
 
 /* What a submission was, kept in its user_data next to the fd (like epoll's data.fd). */
