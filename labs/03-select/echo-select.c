@@ -44,7 +44,7 @@ static int maxfd;
 
 static void build_sets(void)
 {
-	/* EXERCISE BEGIN build: build the two fd_sets from each connection's interest */
+	/* EXERCISE BEGIN interest: the interest list: what each socket waits for */
 	struct conn *c;
 
 	FD_ZERO(&rd);
@@ -61,7 +61,7 @@ static void build_sets(void)
 		if (c->fd > maxfd)
 			maxfd = c->fd;
 	}
-	/* EXERCISE END build */
+	/* EXERCISE END interest */
 }
 
 /* Accept everyone waiting: the next turn's sets watch them, for reading. */
@@ -87,7 +87,7 @@ int main(int argc, char **argv)
 	while (!server_stop) {
 		/* select() overwrote the sets with its last answer: build them again, every turn. */
 		build_sets();
-		/* EXERCISE BEGIN scan: wait in pselect(), then scan every descriptor up to maxfd */
+		/* EXERCISE BEGIN loop: the wait, and serving what it reports */
 		n = pselect(maxfd + 1, &rd, &wr, NULL, server_wait_ts(&ts), &srv.waitmask);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -120,7 +120,7 @@ int main(int argc, char **argv)
 		}
 		server_expire();   /* connections past --idle-timeout/--heartbeat */
 		turn_end();
-		/* EXERCISE END scan */
+		/* EXERCISE END loop */
 	}
 
 	server_finish(&srv);

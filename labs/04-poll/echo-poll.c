@@ -43,7 +43,7 @@ static nfds_t npfds, cap;    /* entries in use (highest fd + 1), entries allocat
 
 static void watch(int fd, uint32_t interest)
 {
-	/* EXERCISE BEGIN pollfd: keep fd's entry in the pollfd array (grow it when needed) */
+	/* EXERCISE BEGIN interest: the interest list: what each socket waits for */
 	if ((nfds_t)fd >= cap) {
 		nfds_t n = (nfds_t)fd * 2 + 64;
 		struct pollfd *p = realloc(pfds, n * sizeof(*p));
@@ -60,7 +60,7 @@ static void watch(int fd, uint32_t interest)
 	/* epoll bits -> poll events: the same values on Linux, spelled out. */
 	pfds[fd] = (struct pollfd){ .fd = fd, .events = (short)((interest & EPOLLIN ? POLLIN : 0) |
 								 (interest & EPOLLOUT ? POLLOUT : 0)) };
-	/* EXERCISE END pollfd */
+	/* EXERCISE END interest */
 }
 
 /* Accept everyone waiting: each gets its entry, for POLLIN. */
@@ -86,7 +86,7 @@ int main(int argc, char **argv)
 	watch(srv.lfd, EPOLLIN);
 
 	while (!server_stop) {
-		/* EXERCISE BEGIN scan: wait in ppoll(), then scan every entry's revents */
+		/* EXERCISE BEGIN loop: the wait, and serving what it reports */
 		/* The whole array goes in with every call: the kernel looks at every entry. */
 		n = ppoll(pfds, npfds, server_wait_ts(&ts), &srv.waitmask);
 		if (n < 0) {
@@ -130,7 +130,7 @@ int main(int argc, char **argv)
 			npfds--;                      /* closed at the end: the array gets shorter */
 		server_expire();   /* connections past --idle-timeout/--heartbeat */
 		turn_end();
-		/* EXERCISE END scan */
+		/* EXERCISE END loop */
 	}
 
 	free(pfds);

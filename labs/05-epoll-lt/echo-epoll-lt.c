@@ -50,12 +50,12 @@ static int epfd;
 
 static void watch(int op, int fd, uint32_t interest)
 {
-	/* EXERCISE BEGIN watch: add or change a socket's entry in the kernel's interest list */
+	/* EXERCISE BEGIN interest: the interest list: what each socket waits for */
 	struct epoll_event ev = { .events = interest, .data.fd = fd };   /* all 64 data bits set */
 
 	if (epoll_ctl(epfd, op, fd, &ev) < 0)
 		die(op == EPOLL_CTL_ADD ? "epoll_ctl(EPOLL_CTL_ADD)" : "epoll_ctl(EPOLL_CTL_MOD)");
-	/* EXERCISE END watch */
+	/* EXERCISE END interest */
 }
 
 /* Accept everyone waiting: each is registered once, for EPOLLIN. */
@@ -83,7 +83,7 @@ int main(int argc, char **argv)
 	watch(EPOLL_CTL_ADD, srv.lfd, EPOLLIN);
 
 	while (!server_stop) {
-		/* EXERCISE BEGIN loop: wait in epoll_pwait(), serve each report, EPOLL_CTL_MOD only when the interest changes */
+		/* EXERCISE BEGIN loop: the wait, and serving what it reports */
 		/* Only room for the answer goes in: the kernel keeps the interest list. */
 		n = epoll_pwait(epfd, events, MAX_EVENTS, server_wait_ms(), &srv.waitmask);
 		if (n < 0) {

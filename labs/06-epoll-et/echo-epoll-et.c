@@ -134,7 +134,7 @@ int main(int argc, char **argv)
 	watch(srv.lfd, EPOLLIN | EPOLLET);
 
 	while (!server_stop) {
-		/* EXERCISE BEGIN loop: wait (without sleeping while the ready list is not empty), queue the reported, one round of the list */
+		/* EXERCISE BEGIN loop: the wait, and serving what it reports */
 		/* Someone on the ready list still has unread bytes: collect new events, do not sleep. */
 		n = epoll_pwait(epfd, events, MAX_EVENTS, ready.head ? 0 : server_wait_ms(), &srv.waitmask);
 		if (n < 0) {
