@@ -18,7 +18,8 @@
 
 static bool trace_states = false;
 extern _Thread_local uint64_t conn_progress;   /* server.c: the turn's "did anything move" */
-static atomic_size_t nopen;                     /* connections open now, every thread */
+static atomic_size_t nopen;
+bool conn_trim_when_empty;                      /* set by server_start() for one-thread servers */                     /* connections open now, every thread */
 
 size_t conn_count(void)
 {
@@ -223,8 +224,9 @@ void conn_close(struct conn *c, int reason)
 	buf_free(&c->out);
 	free(c);
 	/* The last one gone: hand the memory malloc kept for reuse back to the system,
-	 * so a server's RSS after a crowd has left is what it was before. */
-	if (conn_count() == 0)
+	 * so a server's RSS after a crowd has left is what it was before.  One-thread
+	 * servers only: glibc's malloc_trim() races with threads that are exiting. */
+	if (conn_trim_when_empty && conn_count() == 0)
 		malloc_trim(0);
 }
 

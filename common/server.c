@@ -353,6 +353,7 @@ void server_start(struct server *s, const struct model *m, int argc, char **argv
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
+	conn_trim_when_empty = !m->blocking && !m->threaded;
 	s->lfd = net_listen(s->opt.bind, s->opt.port, !m->blocking, err, sizeof(err));
 	if (s->lfd < 0) {
 		fprintf(stderr, "%s: %s\n", m->program, err);

@@ -233,6 +233,8 @@ struct conn *conn_new(int fd, uint16_t peer_port, const struct server_opts *opt)
  */
 enum { CLOSE_EOF = 0, CLOSE_PROTOCOL = -1, CLOSE_STOPPING = -2 };
 void conn_close(struct conn *c, int reason);
+/* One-thread servers give freed memory back when the last connection closes. */
+extern bool conn_trim_when_empty;
 /* Connections open now (all threads). */
 size_t conn_count(void);
 /* The peer half-closed (read returned 0, or a completion said so). */
