@@ -1,8 +1,11 @@
 /*
- * framing.c — incremental frame decoder for len32, line and raw (see framing.h).
+ * framing.c — incremental frame decoder for len32, line, raw and fixed (see framing.h).
  */
 #include "common/framing.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void frame_decoder_init(struct frame_decoder *d, enum framing mode, size_t max_frame)
@@ -36,6 +39,12 @@ enum frame_status frame_next(struct frame_decoder *d, const char *p, size_t n, s
 		if (n == 0)
 			return FRAME_NEED_MORE;
 		*len = n;                   /* raw: all there is, no boundary to wait for */
+		return FRAME_OK;
+
+	case FRAMING_FIXED:
+		if (n < d->max_frame)
+			return FRAME_NEED_MORE;
+		*len = d->max_frame;        /* whatever the bytes are: no way to tell a bad one */
 		return FRAME_OK;
 
 	case FRAMING_LEN32:
@@ -92,6 +101,42 @@ const char *framing_name(enum framing mode)
 	case FRAMING_LEN32: return "len32";
 	case FRAMING_LINE:  return "line";
 	case FRAMING_RAW:   return "raw";
+	case FRAMING_FIXED: return "fixed";
 	}
 	return "?";
+}
+
+int framing_parse_spec(const char *spec, enum framing *mode, size_t *size)
+{
+	unsigned long long n;
+	const char *digits;
+	char *end;
+	int m;
+
+	if (strncmp(spec, "fixed:", 6) != 0) {
+		if ((m = framing_parse(spec)) < 0)
+			return -1;
+		*mode = (enum framing)m;
+		*size = 0;
+		return 0;
+	}
+	digits = spec + 6;
+	if (*digits < '0' || *digits > '9')         /* no sign, no space, no empty */
+		return -1;
+	errno = 0;
+	n = strtoull(digits, &end, 10);
+	if (errno || *end || n == 0 || n > FRAME_FIXED_MAX)
+		return -1;
+	*mode = FRAMING_FIXED;
+	*size = (size_t)n;
+	return 0;
+}
+
+char *framing_spec(enum framing mode, size_t size, char *buf, size_t len)
+{
+	if (mode == FRAMING_FIXED)
+		snprintf(buf, len, "fixed:%zu", size);
+	else
+		snprintf(buf, len, "%s", framing_name(mode));
+	return buf;
 }

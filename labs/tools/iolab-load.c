@@ -7,13 +7,16 @@
  *   distribution (p50 ... max), how fairly connections are served, and what each
  *   message costs in CPU on both sides.  Its modes recreate the situations the labs
  *   are about: a client that floods (hog), one that stops reading (slow), frames
- *   that arrive one byte at a time (tiny), connection churn, idle descriptors.
+ *   that arrive one byte at a time (tiny), connection churn, idle descriptors;
+ *   and how the client cuts its writes (--split, --writev, --coalesce, --nagle),
+ *   which decides what Nagle's algorithm does to latency (LESSONS.md §10).
  *
  * Usage
- *   iolab-load [--host ADDR] -p PORT [-c CONNS] [-T THREADS] [-f len32|line|raw]
+ *   iolab-load [--host ADDR] -p PORT [-c CONNS] [-T THREADS] [-f len32|line|raw|fixed:N]
  *              [-s SIZE | --size-min A --size-max B] [-d DEPTH | -r RATE]
  *              [-t SECONDS | -n MESSAGES_PER_CONN] [-m echo|hog|slow|tiny|churn|idle]
  *              [--idle K] [--slow-after BYTES] [--server-pid PID] [--json] [--seed N]
+ *              [--nagle] [--split header|random|N] [--writev] [--coalesce N]
  *   iolab-load --help            every flag, with its default
  *
  * Try it
@@ -22,6 +25,7 @@
  *   bin/iolab-load -p 7000 -c 50 -r 20000 -t 3                open loop, 20000 msg/s
  *   bin/iolab-load -p 7000 -c 10 -m hog -T 2                  one client floods
  *   bin/iolab-load -p 7000 --server-pid $! --json             server CPU per message too
+ *   bin/iolab-load -p 7000 --nagle --split header -t 3         write-write-read: ~40 ms stalls
  *
  * Two ways to apply load:
  *   closed loop  (-d DEPTH)  every connection keeps DEPTH messages in flight and sends
@@ -216,6 +220,7 @@ static void merge(struct result *r)
 		r->all.others_msgs += s->others_msgs;
 		r->all.bytes_rx += s->bytes_rx;
 		r->all.bytes_tx += s->bytes_tx;
+		r->all.writes += s->writes;
 		r->all.connects += s->connects;
 		if (s->last_done_ns > r->all.last_done_ns)
 			r->all.last_done_ns = s->last_done_ns;
@@ -260,6 +265,7 @@ int main(int argc, char **argv)
 		if (opt.messages && !r.error[0] && r.all.last_done_ns > t0_ns)
 			window_end = r.all.last_done_ns;
 		r.duration_s = (double)(window_end - t0_ns) / 1e9;
+		diagnose(&r);                        /* connections that got nothing back: why */
 	} else {
 		merge(&r);                           /* nothing ran: the connect error, no echoes */
 	}

@@ -54,12 +54,6 @@ grep -q '"error":"interrupted' <<<"$out" || t_fail "SIGINT: no partial results: 
 t_stop "$T_PID"
 
 # 4. Bad flags: exit 2 and a message naming the problem.
-bad() {
-	local msg rc
-	msg=$("$LOAD" "$@" 2>&1 >/dev/null); rc=$?
-	[ $rc -eq 2 ] || t_fail "'iolab-load $*': exit $rc, expected 2"
-	[ -n "$msg" ] || t_fail "'iolab-load $*': no message"
-}
 bad -c 3                                   # no port
 bad -p 0
 bad -p 70000

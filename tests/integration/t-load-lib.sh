@@ -8,6 +8,7 @@
 #   jget JSON KEY                         a number from a flat JSON object (first match)
 #   jobj JSON KEY                         the {...} object under KEY
 #   fcmp A OP B                           float comparison with awk: fcmp 1.5 '<' 2
+#   bad FLAGS...                          iolab-load FLAGS must exit 2 with a message
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	. "${IOLAB_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 fi
@@ -21,6 +22,13 @@ jobj() { grep -o "\"$2\":{[^}]*}" <<<"$1" | head -1; }
 fcmp() { awk -v a="$1" -v b="$3" -v op="$2" 'BEGIN {
 	r = (op == "<") ? a < b : (op == "<=") ? a <= b : (op == ">") ? a > b : (op == ">=") ? a >= b : a == b
 	exit !r }'; }
+
+bad() {
+	local msg rc
+	msg=$("$LOAD" "$@" 2>&1 >/dev/null); rc=$?
+	[ $rc -eq 2 ] || t_fail "'iolab-load $*': exit $rc, expected 2"
+	[ -n "$msg" ] || t_fail "'iolab-load $*': no message"
+}
 
 start_corrupt() {
 	local out=$T_TMP/corrupt.${#T_PIDS[@]}.out

@@ -51,7 +51,7 @@ check_modes() {   # check_modes PORT PID NAME
 
 	load "$port" -c 2 -f line -t 0.2
 	[ $RC -ne 0 ] || t_fail "$name: a len32 server accepted line framing?"
-	grep -q 'another framing' <<<"$ERR" || t_fail "$name: no framing hint: $ERR"
+	grep -q 'framing mismatch' <<<"$ERR" || t_fail "$name: no framing hint: $ERR"
 	t_log "$name: all modes verified"
 }
 

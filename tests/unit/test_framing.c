@@ -1,9 +1,12 @@
 /* Description: unit tests for common/framing.c, the incremental frame decoder —
- * len32, line and raw; limits (L > max refused before the payload arrives, L == max
+ * len32, line, raw and fixed:N; limits (L > max refused before the payload arrives, L == max
  * and L == 0 accepted; lines longer than max refused, exactly max accepted); name
  * parsing; the len32 header; and property tests that cut random frame streams at
  * random points, feed the pieces through a struct buf the way a server does, and
- * require the decoded frames to equal the originals byte for byte.
+ * require the decoded frames to equal the originals byte for byte.  fixed:N: the
+ * spec parser ("fixed:128"; no "fixed", "fixed:0", "fixed:12x"), frames of exactly
+ * N bytes over any split, and how it fails: a lost byte is never an error, it
+ * shifts every later frame.
  *
  * Usage: bin/tests/test_framing [PATTERN]      (PATTERN: a cmocka glob, e.g. 'property_*')
  *        IOLAB_SEED=N bin/tests/test_framing   (replay the random cases with seed N)
@@ -130,6 +133,103 @@ static void decoder_init_defaults_max_frame(void **state)
 	assert_int_equal(d.scanned, 0);
 	frame_decoder_init(&d, FRAMING_LINE, 77);
 	assert_int_equal(d.max_frame, 77);
+}
+
+/* ------------------------------------------------------------------ fixed */
+
+static void fixed_spec_parses_and_prints(void **state)
+{
+	enum framing mode = FRAMING_RAW;
+	size_t size = 99;
+	char buf[32];
+
+	assert_int_equal(framing_parse_spec("fixed:128", &mode, &size), 0);
+	assert_int_equal(mode, FRAMING_FIXED);
+	assert_int_equal(size, 128);
+	assert_string_equal(framing_spec(mode, size, buf, sizeof(buf)), "fixed:128");
+	assert_int_equal(framing_parse_spec("fixed:1", &mode, &size), 0);
+	assert_int_equal(size, 1);
+	assert_int_equal(framing_parse_spec("fixed:67108864", &mode, &size), 0);
+	assert_int_equal(size, FRAME_FIXED_MAX);
+	/* The other framings go through the same door, with size 0. */
+	assert_int_equal(framing_parse_spec("line", &mode, &size), 0);
+	assert_int_equal(mode, FRAMING_LINE);
+	assert_int_equal(size, 0);
+	assert_string_equal(framing_spec(FRAMING_LEN32, 0, buf, sizeof(buf)), "len32");
+	assert_string_equal(framing_name(FRAMING_FIXED), "fixed");
+}
+
+static void fixed_spec_refuses_bad_sizes(void **state)
+{
+	const char *bad[] = { "fixed", "fixed:", "fixed:0", "fixed:-1", "fixed:+5", "fixed: 5",
+			      "fixed:12x", "fixed:67108865", "fixed:99999999999999999999",
+			      "FIXED:5", "fixed:5 ", "fixed;5", "len32:4", "" };
+	enum framing mode = FRAMING_RAW;
+	size_t size = 7;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (framing_parse_spec(bad[i], &mode, &size) != -1) {
+			print_error("framing_parse_spec accepted '%s'\n", bad[i]);
+			fail();
+		}
+	}
+	assert_int_equal(mode, FRAMING_RAW);     /* untouched on failure */
+	assert_int_equal(size, 7);
+	/* The bare name means nothing without a size. */
+	assert_int_equal(framing_parse("fixed"), -1);
+}
+
+static void fixed_waits_for_exactly_n_bytes(void **state)
+{
+	struct frame_decoder d;
+	char two[10] = "abcdeFGHIJ";
+	size_t len = 0;
+
+	frame_decoder_init(&d, FRAMING_FIXED, 5);
+	for (size_t n = 0; n < 5; n++)
+		assert_int_equal(next_exact(&d, two, n, &len), FRAME_NEED_MORE);
+	assert_int_equal(next_exact(&d, two, 5, &len), FRAME_OK);
+	assert_int_equal(len, 5);
+	/* Two frames coalesced: one at a time, five bytes each. */
+	assert_int_equal(frame_next(&d, two, 10, &len), FRAME_OK);
+	assert_int_equal(len, 5);
+	assert_int_equal(frame_next(&d, two + 5, 5, &len), FRAME_OK);
+	assert_int_equal(len, 5);
+	/* fixed:1 is every byte a frame. */
+	frame_decoder_init(&d, FRAMING_FIXED, 1);
+	assert_int_equal(frame_next(&d, two, 10, &len), FRAME_OK);
+	assert_int_equal(len, 1);
+}
+
+/*
+ * How fixed framing fails: frame i is N copies of the byte i.  Drop one byte of
+ * frame 2: the decoder never reports an error (it cannot), and from frame 2 on
+ * every frame straddles two originals.
+ */
+static void fixed_lost_byte_shifts_every_later_frame(void **state)
+{
+	enum { N = 8, FRAMES = 6 };
+	char stream[N * FRAMES];
+	struct frame_decoder d;
+	size_t off = 0, len = 0, lost = 2 * N + 3, got = 0;
+
+	for (int i = 0; i < FRAMES; i++)
+		memset(stream + i * N, 'A' + i, N);
+	memmove(stream + lost, stream + lost + 1, sizeof(stream) - lost - 1);   /* one byte lost */
+	frame_decoder_init(&d, FRAMING_FIXED, N);
+	while (frame_next(&d, stream + off, sizeof(stream) - 1 - off, &len) == FRAME_OK) {
+		const char *f = stream + off;
+		bool whole = memchr(f, f[0] + 1, N) == NULL;   /* one original frame's bytes only */
+
+		if (got < 2)
+			assert_true(whole);                    /* before the loss: intact */
+		else
+			assert_false(whole);                   /* after it: every frame shifted */
+		off += len;
+		got++;
+	}
+	assert_int_equal(got, FRAMES - 1);                     /* and the last frame waits for a byte */
+	assert_int_equal(frame_next(&d, stream + off, sizeof(stream) - 1 - off, &len), FRAME_NEED_MORE);
 }
 
 /* ------------------------------------------------------------------ len32 */
@@ -373,7 +473,11 @@ static void stream_make(struct stream *s, enum framing mode, size_t max, size_t 
 		size_t n;
 
 		s->off[i] = s->len;
-		if (mode == FRAMING_LEN32) {
+		if (mode == FRAMING_FIXED) {
+			n = max;                /* no frame can be bad: every N bytes are one */
+			for (size_t k = 0; k < n; k++)
+				p[k] = (char)rng_next();
+		} else if (mode == FRAMING_LEN32) {
 			n = i == bad ? max + 1 + rng_below(100) : random_len(max);
 			len32_put((unsigned char *)p, (uint32_t)n);
 			for (size_t k = 0; k < n; k++)
@@ -463,32 +567,39 @@ static void feed_and_check(const struct stream *s, enum framing mode, size_t max
 	buf_free(&b);
 }
 
-static void property_len32_random_splits(void **state)
+/*
+ * TRIALS random streams of framing `mode`, each cut at random points and decoded:
+ * every frame must come out whole and equal.  The limit (len32, line) or the frame
+ * size (fixed) is mostly up to `small`, now and then up to 5000.
+ */
+static void random_splits(enum framing mode, uint64_t salt, size_t small)
 {
-	rng_state = seed;
+	rng_state = seed ^ salt;
 	for (int t = 0; t < TRIALS; t++) {
-		size_t max = rng_below(4) ? 1 + rng_below(300) : 1 + rng_below(5000);
+		size_t max = rng_below(4) ? 1 + rng_below(small) : 1 + rng_below(5000);
 		size_t before, after;
 		struct stream s;
 
-		stream_make(&s, FRAMING_LEN32, max, 1 + rng_below(40), SIZE_MAX);
-		feed_and_check(&s, FRAMING_LEN32, max, t & 1, &before, &after);
+		stream_make(&s, mode, max, 1 + rng_below(40), SIZE_MAX);
+		feed_and_check(&s, mode, max, t & 1, &before, &after);
 		stream_free(&s);
 	}
 }
 
+static void property_len32_random_splits(void **state)
+{
+	random_splits(FRAMING_LEN32, 0, 300);
+}
+
 static void property_line_random_splits(void **state)
 {
-	rng_state = seed ^ 0x11;
-	for (int t = 0; t < TRIALS; t++) {
-		size_t max = rng_below(4) ? 1 + rng_below(300) : 1 + rng_below(5000);
-		size_t before, after;
-		struct stream s;
+	random_splits(FRAMING_LINE, 0x11, 300);
+}
 
-		stream_make(&s, FRAMING_LINE, max, 1 + rng_below(40), SIZE_MAX);
-		feed_and_check(&s, FRAMING_LINE, max, t & 1, &before, &after);
-		stream_free(&s);
-	}
+/* fixed:N: whatever the split, frames of exactly N bytes, each equal to what was sent. */
+static void property_fixed_random_splits(void **state)
+{
+	random_splits(FRAMING_FIXED, 0x44, 64);
 }
 
 /* raw: whatever the split, the bytes come out once each, in order, as they arrive. */
@@ -583,6 +694,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test(property_len32_random_splits),
 		cmocka_unit_test(property_line_random_splits),
 		cmocka_unit_test(property_raw_random_splits),
+		cmocka_unit_test(property_fixed_random_splits),
+		cmocka_unit_test(fixed_spec_parses_and_prints),
+		cmocka_unit_test(fixed_spec_refuses_bad_sizes),
+		cmocka_unit_test(fixed_waits_for_exactly_n_bytes),
+		cmocka_unit_test(fixed_lost_byte_shifts_every_later_frame),
 		cmocka_unit_test(property_len32_oversize_detected_on_header),
 		cmocka_unit_test(property_line_oversize_detected_at_max),
 	};

@@ -23,11 +23,13 @@ void churn_connect(struct worker *w, struct lconn *c)
 		lc_fail(w, c, ERR_CONNECT, "socket: %s", strerror(errno));
 		return;
 	}
-	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (!opt.nagle)
+		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->state = CS_CONNECTING;
 	c->connect_ns = tm_now();
 	c->rx_in_msg = 0;
 	c->out_off = c->out_len = 0;
+	wr_reset(c);
 	c->stopped_reading = false;
 	if (connect(c->fd, (struct sockaddr *)&ss, sl) == 0) {
 		c->events = 0;                   /* connected at once (it happens on loopback) */

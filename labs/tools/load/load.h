@@ -6,12 +6,14 @@
  *   options.c      the flags and --help
  *   errors.c       error counting and the first lines of each
  *   send.c         per-connection state: messages in flight, generating, writing
+ *   writes.c       how the stream is cut into write calls: --split, --writev, --coalesce
  *   recv.c         reading and checking every echoed byte; a connection's events
  *   churn.c        -m churn: connect, one echo, close, again
  *   openloop.c     -r: messages due on a fixed schedule (timerfd)
  *   worker.c       a thread's loop, the stop and the drain
  *   setup.c        threads, roles, connecting before the clock starts
  *   cpu.c          CPU time of both sides, "is the server alive?"
+ *   diagnose.c     connections that got no byte back: a framing mismatch?
  *   report.c       the summary and --json
  *   payload.c      the pattern table (payload.h says what is sent)
  */
@@ -50,12 +52,22 @@
 enum mode { MODE_ECHO, MODE_HOG, MODE_SLOW, MODE_TINY, MODE_CHURN, MODE_IDLE, MODE_N };
 extern const char *const mode_names[MODE_N];
 
+/* --split: how the byte stream is cut into write() calls (see writes.c). */
+enum split {
+	SPLIT_NONE,    /* everything pending in one write (default) */
+	SPLIT_HEADER,  /* each message in two writes: its first SPLIT_HEADER_BYTES, then the rest */
+	SPLIT_BYTES,   /* every split_bytes bytes a write (-m tiny is --split 1) */
+	SPLIT_RANDOM,  /* cut at random points of the stream */
+};
+#define SPLIT_HEADER_BYTES LEN32_HDR   /* len32's length field; the first 4 bytes otherwise */
+
 struct opts {
 	const char  *host;
 	uint16_t     port;
 	unsigned     conns;         /* workload connections (or churn slots) */
 	unsigned     threads;
 	enum framing framing;
+	size_t       frame_size;    /* -f fixed:N: N (the payload size too) */
 	uint32_t     size_min, size_max;  /* payload size range (equal: fixed size) */
 	unsigned     depth;         /* closed loop: messages in flight per connection */
 	double       rate;          /* open loop: messages per second in total; 0 = closed loop */
@@ -68,6 +80,11 @@ struct opts {
 	bool         json;
 	uint64_t     seed;
 	double       drain;         /* seconds to wait for outstanding echoes at the end */
+	bool         nagle;         /* --nagle: leave TCP_NODELAY off (default: on) */
+	enum split   split;
+	size_t       split_bytes;   /* SPLIT_BYTES: bytes per write */
+	bool         writev;        /* --writev: a message's two parts in one writev() */
+	unsigned     coalesce;      /* --coalesce N: N messages per write (0, 1: as they come) */
 };
 
 /* ------------------------------------------------------------ connections */
@@ -86,6 +103,14 @@ enum cstate {
 	CS_OPEN,       /* connected and working */
 	CS_DONE,       /* closed by us, nothing wrong */
 	CS_FAILED,     /* closed after an error (counted and reported) */
+};
+
+/* A connection that failed waiting for the server: named once, for all (diagnose.c). */
+enum no_reply {
+	NR_NONE,       /* got bytes back, or did not fail that way */
+	NR_SILENT,     /* the drain ran out: the server took our bytes and sent nothing */
+	NR_CLOSED,     /* the server closed it without sending anything */
+	NR_STUCK,      /* the drain ran out after some echoes: the rest never came */
 };
 
 struct lconn {
@@ -110,6 +135,14 @@ struct lconn {
 	uint64_t    done;          /* messages echoed and verified */
 	uint64_t    connect_ns;    /* churn: when connect() was called */
 	bool        stopped_reading; /* slow: reached --slow-after */
+	uint64_t    tx_bytes;      /* bytes written on this connection */
+	enum no_reply no_reply;    /* how it failed waiting for the server (diagnose.c) */
+	/* how writes are cut (writes.c) */
+	uint64_t    wr_seq;        /* --split header: the message being written ... */
+	size_t      wr_off;        /* ... and how many of its bytes are written */
+	uint64_t    cut_rng;       /* --split random */
+	unsigned    unsent;        /* --coalesce: messages generated and not yet written */
+	bool        partial;       /* --coalesce: a write left bytes behind: finish them first */
 };
 
 /* ---------------------------------------------------------------- results */
@@ -126,6 +159,7 @@ struct stats {
 	uint64_t window_bytes;     /* their wire bytes */
 	uint64_t others_msgs;      /* hog/slow: window messages of the other connections */
 	uint64_t bytes_rx, bytes_tx;
+	uint64_t writes;           /* write()/writev() calls that wrote something */
 	uint64_t connects;         /* churn: connections established */
 	uint64_t last_done_ns;     /* when the last echo completed */
 	uint64_t err[NERR];
@@ -180,6 +214,7 @@ struct result {
 	int64_t  client_cpu_ns, server_cpu_ns;   /* over the window; server -1 = unknown */
 	bool     server_died;
 	char     error[256];                 /* why the run failed, "" if it did not fail outright */
+	char     diagnosis[400];             /* what the failures point to, "" if nothing */
 };
 
 /* options.c */
@@ -194,6 +229,7 @@ void load_report(struct stats *st, enum err_kind kind, uint64_t count, const cha
 bool         lc_may_send(const struct worker *w, const struct lconn *c);
 size_t       lc_out_pending(const struct lconn *c);
 struct wmsg *lc_q_front(struct lconn *c);
+struct wmsg *lc_q_find(struct lconn *c, uint64_t seq);
 void         lc_q_pop(struct lconn *c);
 void         lc_gen_msg(struct lconn *c, uint64_t t_sched);
 void         lc_set_events(struct worker *w, struct lconn *c, uint32_t ev);
@@ -202,6 +238,12 @@ void         lc_close(struct lconn *c, enum cstate st);
 void         lc_fail(struct worker *w, struct lconn *c, enum err_kind kind, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void         lc_flush(struct worker *w, struct lconn *c);
+
+/* writes.c */
+bool    wr_hold(const struct lconn *c);
+ssize_t wr_write(struct lconn *c, size_t pending);
+void    wr_wrote(struct lconn *c, size_t k);
+void    wr_reset(struct lconn *c);
 
 /* recv.c */
 void lc_event(struct worker *w, struct lconn *c, uint32_t ev, uint64_t now);
@@ -226,6 +268,9 @@ bool connect_all(struct result *r);
 int64_t proc_cpu_ns(pid_t pid);
 int64_t self_cpu_ns(void);
 bool    proc_alive(pid_t pid);
+
+/* diagnose.c */
+void diagnose(struct result *r);
 
 /* report.c */
 void result_fairness(struct result *r);

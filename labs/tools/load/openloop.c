@@ -54,7 +54,7 @@ void ol_send_due(struct worker *w, uint64_t now)
 			continue;                    /* a failed connection sends nothing */
 		bool idle = lc_out_pending(c) == 0;
 		lc_gen_msg(c, due);
-		if (idle)
+		if (idle || opt.coalesce > 1)
 			lc_flush(w, c);            /* else EPOLLOUT is pending: it will go */
 	}
 	ol_arm_timer(w);

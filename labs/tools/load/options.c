@@ -48,7 +48,8 @@ static void usage(void)
 "  -p, --port PORT        server port (required)\n"
 "  -c, --conns N          connections doing the workload (default 1)\n"
 "  -T, --threads N        client threads, each with its own epoll (default 1)\n"
-"  -f, --framing F        len32 | line | raw (default len32)\n"
+"  -f, --framing F        len32 | line | raw | fixed:N (default len32);\n"
+"                         fixed:N sends frames of exactly N bytes (no -s needed)\n"
 "  -s, --size BYTES       payload bytes per message (default 128)\n"
 "      --size-min A, --size-max B   payload sizes drawn uniformly from [A, B]\n"
 "  -d, --depth D          closed loop: messages in flight per connection (default 1)\n"
@@ -70,15 +71,27 @@ static void usage(void)
 "      --server-pid PID   report the server's CPU time per message; notice if it dies\n"
 "      --drain SECONDS    at the end, give up on missing echoes after this long\n"
 "                         without one arriving (default %.0f)\n"
-"      --seed N           payload and size randomness (default 1)\n"
+"      --nagle            leave Nagle's algorithm on (TCP_NODELAY off).  Default:\n"
+"                         TCP_NODELAY on, a small write is never held back\n"
+"      --split HOW        cut the byte stream into write() calls: header (each\n"
+"                         message in two writes, its first 4 bytes then the rest:\n"
+"                         write-write-read), random (at random points), or N\n"
+"                         (N bytes per write; -m tiny is --split 1).\n"
+"                         Default: all pending bytes in one write\n"
+"      --writev           with --split header: both parts in one writev() call\n"
+"      --coalesce N       hold messages until N are queued, then one write for\n"
+"                         all of them (closed loop: needs -d N or more)\n"
+"      --seed N           payload, size and --split random randomness (default 1)\n"
 "      --json             one JSON object on stdout instead of the summary\n"
 "  -h, --help             this text\n"
 "\n"
-"JSON keys: ok mode conns idle threads framing size loop depth rate duration_s\n"
+"JSON keys: ok mode conns idle threads framing size loop depth rate nagle split\n"
+"  writev coalesce write_calls duration_s\n"
 "  messages window_messages bytes msgs_per_s mb_per_s errors{mismatch short closed\n"
 "  connect unanswered} latency_us{p50 p90 p99 p999 max mean count} fairness{jain\n"
 "  min_share max_share} client_cpu_us_per_msg [server_cpu_us_per_msg server_died]\n"
 "  [others_latency_us others_msgs_per_s: hog, slow] [connects connect_us: churn] [error]\n"
+"  [diagnosis: why connections got nothing back, e.g. a framing mismatch]\n"
 "  msgs_per_s counts echoes completed within the run; messages also counts the drain.\n"
 "  Shares are relative to the fair share (1.0 = total / conns).\n"
 "\n"
@@ -110,7 +123,22 @@ static double parse_pos(const char *flag, const char *s)
 	return v;
 }
 
-enum { O_SIZE_MIN = 256, O_SIZE_MAX, O_IDLE, O_SLOW_AFTER, O_SERVER_PID, O_JSON, O_SEED, O_DRAIN };
+enum { O_SIZE_MIN = 256, O_SIZE_MAX, O_IDLE, O_SLOW_AFTER, O_SERVER_PID, O_JSON, O_SEED, O_DRAIN,
+       O_NAGLE, O_SPLIT, O_WRITEV, O_COALESCE };
+
+/* --split header | random | N */
+static void parse_split(const char *s)
+{
+	if (!strcmp(s, "header"))
+		opt.split = SPLIT_HEADER;
+	else if (!strcmp(s, "random"))
+		opt.split = SPLIT_RANDOM;
+	else if (*s >= '0' && *s <= '9') {
+		opt.split = SPLIT_BYTES;
+		opt.split_bytes = (size_t)parse_u64("--split", s, 1, 64u << 20);
+	} else
+		usage_error("--split: '%s' is not header, random or a byte count", s);
+}
 
 void parse_flags(int argc, char **argv)
 {
@@ -134,6 +162,10 @@ void parse_flags(int argc, char **argv)
 		{ "json", no_argument, NULL, O_JSON },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "drain", required_argument, NULL, O_DRAIN },
+		{ "nagle", no_argument, NULL, O_NAGLE },
+		{ "split", required_argument, NULL, O_SPLIT },
+		{ "writev", no_argument, NULL, O_WRITEV },
+		{ "coalesce", required_argument, NULL, O_COALESCE },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -149,9 +181,9 @@ void parse_flags(int argc, char **argv)
 		case 'c': opt.conns = (unsigned)parse_u64("-c", optarg, 1, 100000); break;
 		case 'T': opt.threads = (unsigned)parse_u64("-T", optarg, 1, 256); break;
 		case 'f':
-			if ((f = framing_parse(optarg)) < 0)
-				usage_error("-f: unknown framing '%s' (len32, line or raw)", optarg);
-			opt.framing = (enum framing)f;
+			if (framing_parse_spec(optarg, &opt.framing, &opt.frame_size) < 0)
+				usage_error("-f: unknown framing '%s' (len32, line, raw or fixed:N with"
+					    " N from 1 to %u)", optarg, FRAME_FIXED_MAX);
 			break;
 		case 's':
 			opt.size_min = opt.size_max = (uint32_t)parse_u64("-s", optarg, 0, 64u << 20);
@@ -176,6 +208,10 @@ void parse_flags(int argc, char **argv)
 		case O_JSON: opt.json = true; break;
 		case O_SEED: opt.seed = parse_u64("--seed", optarg, 0, UINT64_MAX); break;
 		case O_DRAIN: opt.drain = parse_pos("--drain", optarg); break;
+		case O_NAGLE: opt.nagle = true; break;
+		case O_SPLIT: parse_split(optarg); break;
+		case O_WRITEV: opt.writev = true; break;
+		case O_COALESCE: opt.coalesce = (unsigned)parse_u64("--coalesce", optarg, 1, 100000); break;
 		case 'h': usage(); exit(0);
 		case ':': usage_error("%s needs a value", argv[optind - 1]);
 		default:
@@ -199,6 +235,15 @@ void parse_flags(int argc, char **argv)
 		usage_error("-s and --size-min/--size-max exclude each other");
 	if (have_min != have_max)
 		usage_error("--size-min and --size-max go together");
+	if (opt.framing == FRAMING_FIXED) {
+		if (have_min)
+			usage_error("-f fixed:%zu sends frames of exactly %zu bytes: no --size-min/--size-max",
+				    opt.frame_size, opt.frame_size);
+		if (have_size && opt.size_max != opt.frame_size)
+			usage_error("-f fixed:%zu: the payload is the frame, -s %u does not fit",
+				    opt.frame_size, opt.size_max);
+		opt.size_min = opt.size_max = (uint32_t)opt.frame_size;
+	}
 	if (opt.size_min > opt.size_max)
 		usage_error("--size-min %u is larger than --size-max %u", opt.size_min, opt.size_max);
 	if (opt.framing == FRAMING_RAW && opt.size_min == 0)
@@ -213,6 +258,15 @@ void parse_flags(int argc, char **argv)
 		usage_error("--slow-after only applies to -m slow");
 	if (opt.mode == MODE_SLOW && !have_slow)
 		opt.slow_after = DEFAULT_SLOW_AFTER;
+	if (opt.writev && opt.split != SPLIT_HEADER)
+		usage_error("--writev joins the two parts of --split header: add --split header");
+	if (opt.split != SPLIT_NONE && opt.mode == MODE_TINY)
+		usage_error("-m tiny already writes one byte per call: no --split");
+	if (opt.coalesce > 1 && (opt.split != SPLIT_NONE || opt.mode == MODE_TINY))
+		usage_error("--coalesce puts whole messages in one write: not with --split or -m tiny");
+	if (opt.coalesce > 1 && opt.rate == 0 && opt.depth < opt.coalesce)
+		usage_error("--coalesce %u needs -d %u or more: with fewer messages in flight there"
+			    " are never %u to write at once", opt.coalesce, opt.coalesce, opt.coalesce);
 	if (opt.threads > opt.conns)
 		opt.threads = opt.conns;         /* a thread without connections has nothing to do */
 }

@@ -7,6 +7,7 @@
  *   len32   [4-byte big-endian size] [payload]
  *   line    [payload] '\n'                      (the payload never contains '\n')
  *   raw     [payload]                           (no boundaries: checked by stream offset)
+ *   fixed:N [payload of exactly N bytes]        (the boundary is the count)
  *
  *   payload = the first `size` bytes of   "c<conn> s<seq> " <pattern...>
  *             e.g. "c7 s42 Qm3xV0b..."   readable in tcpdump or nc

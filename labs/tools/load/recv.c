@@ -135,6 +135,11 @@ static bool consume(struct worker *w, struct lconn *c, const char *p, size_t n, 
 		lc_flush(w, c);
 		return c->state == CS_OPEN;
 	}
+	/* --coalesce in the open loop: held messages go when nothing else is in flight. */
+	if (completed && opt.coalesce > 1 && lc_out_pending(c) > 0 && !wr_hold(c)) {
+		lc_flush(w, c);
+		return c->state == CS_OPEN;
+	}
 	return true;
 }
 
@@ -147,10 +152,11 @@ static void lc_eof(struct worker *w, struct lconn *c)
 		lc_fail(w, c, ERR_SHORT, "the server closed after %zu of the %u bytes"
 			  " of message %" PRIu64 " (stream offset %" PRIu64 ")",
 			  c->rx_in_msg, m->wire, m->seq, c->rx_bytes);
-	else if (m && c->rx_bytes == 0)
-		lc_fail(w, c, ERR_CLOSED, "the server closed the connection before echoing"
-			  " anything (does it expect another framing than -f %s?)",
-			  framing_name(opt.framing));
+	else if (m && c->rx_bytes == 0) {
+		w->st.err[ERR_CLOSED]++;         /* one line for all of these: diagnose() */
+		c->no_reply = NR_CLOSED;
+		lc_close(c, CS_FAILED);
+	}
 	else if (m)
 		lc_fail(w, c, ERR_CLOSED, "the server closed the connection with %zu message(s)"
 			  " unanswered (stream offset %" PRIu64 ")", c->q_len, c->rx_bytes);

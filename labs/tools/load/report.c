@@ -62,17 +62,33 @@ static double per_msg_us(int64_t ns, uint64_t msgs)
 	return msgs ? (double)ns / 1000.0 / (double)msgs : 0;
 }
 
+/* "none", "header", "random", "64" */
+static const char *split_text(char *buf, size_t len)
+{
+	static const char *const names[] = { "none", "header", "bytes", "random" };
+
+	if (opt.split == SPLIT_BYTES)
+		snprintf(buf, len, "%zu", opt.split_bytes);
+	else
+		snprintf(buf, len, "%s", names[opt.split]);
+	return buf;
+}
+
 void print_json(const struct result *r)
 {
 	const struct stats *s = &r->all;
 	double d = r->duration_s > 0 ? r->duration_s : 1;
+	char spec[32], split[32];
 
 	printf("{\"ok\":%s,\"mode\":\"%s\",\"conns\":%u,\"idle\":%u,\"threads\":%u,"
 	       "\"framing\":\"%s\",\"size\":%u,\"size_min\":%u,\"size_max\":%u,"
-	       "\"loop\":\"%s\",\"depth\":%u,\"rate\":%.1f,\"host\":",
+	       "\"loop\":\"%s\",\"depth\":%u,\"rate\":%.1f,\"nagle\":%s,\"split\":\"%s\","
+	       "\"writev\":%s,\"coalesce\":%u,\"write_calls\":%" PRIu64 ",\"host\":",
 	       result_ok(r) ? "true" : "false", mode_names[opt.mode], opt.conns, opt.idle,
-	       nworkers, framing_name(opt.framing), opt.size_max, opt.size_min, opt.size_max,
-	       opt.rate > 0 ? "open" : "closed", opt.depth, opt.rate);
+	       nworkers, framing_spec(opt.framing, opt.frame_size, spec, sizeof(spec)), opt.size_max,
+	       opt.size_min, opt.size_max, opt.rate > 0 ? "open" : "closed", opt.depth, opt.rate,
+	       opt.nagle ? "true" : "false", split_text(split, sizeof(split)),
+	       opt.writev ? "true" : "false", opt.coalesce, s->writes);
 	json_string(stdout, opt.host);
 	printf(",\"port\":%u,\"duration_s\":%.3f,\"messages\":%" PRIu64 ",\"window_messages\":%"
 	       PRIu64 ",\"bytes\":%" PRIu64 ",\"msgs_per_s\":%.1f,\"mb_per_s\":%.3f",
@@ -105,6 +121,10 @@ void print_json(const struct result *r)
 	if (r->error[0]) {
 		printf(",\"error\":");
 		json_string(stdout, r->error);
+	}
+	if (r->diagnosis[0]) {
+		printf(",\"diagnosis\":");
+		json_string(stdout, r->diagnosis);
 	}
 	printf("}\n");
 }
@@ -142,7 +162,7 @@ void print_human(const struct result *r)
 {
 	const struct stats *s = &r->all;
 	double d = r->duration_s > 0 ? r->duration_s : 1;
-	char size[64];
+	char size[64], spec[32], split[32];
 
 	if (opt.size_min == opt.size_max)
 		snprintf(size, sizeof(size), "%u B", opt.size_max);
@@ -153,13 +173,17 @@ void print_human(const struct result *r)
 	if (opt.idle)
 		printf(" + %u idle", opt.idle);
 	printf(" to %s over %u thread%s, %s messages of %s, ", server_addr, nworkers,
-	       nworkers == 1 ? "" : "s", framing_name(opt.framing), size);
+	       nworkers == 1 ? "" : "s", framing_spec(opt.framing, opt.frame_size, spec, sizeof(spec)), size);
 	if (opt.mode == MODE_CHURN)
 		printf("one echo per connection\n");
 	else if (opt.rate > 0)
 		printf("open loop at %.0f msg/s\n", opt.rate);
 	else
 		printf("closed loop, depth %u\n", opt.depth);
+	if (opt.nagle || opt.split != SPLIT_NONE || opt.coalesce > 1)
+		printf("  writes      Nagle %s, split %s%s, coalesce %u: %" PRIu64 " write calls\n",
+		       opt.nagle ? "on (--nagle)" : "off (TCP_NODELAY)", split_text(split, sizeof(split)),
+		       opt.writev ? " (writev)" : "", opt.coalesce ? opt.coalesce : 1, s->writes);
 
 	printf("  throughput  %" PRIu64 " messages in %.2f s: %.0f msg/s, %.2f MB/s echoed\n",
 	       s->window_msgs, r->duration_s, (double)s->window_msgs / d,
@@ -192,4 +216,6 @@ void print_human(const struct result *r)
 			printf("%s%" PRIu64 " %s", k ? ", " : "", s->err[k], err_names[k]);
 		printf("%s%s\n", r->error[0] ? "; " : "", r->error);
 	}
+	if (r->diagnosis[0])
+		printf("  diagnosis   %s\n", r->diagnosis);
 }

@@ -55,6 +55,16 @@ struct wmsg *lc_q_front(struct lconn *c)
 	return c->q_len ? &c->q[c->q_head] : NULL;
 }
 
+/* The in-flight message number seq, or NULL (seqs in the ring are consecutive). */
+struct wmsg *lc_q_find(struct lconn *c, uint64_t seq)
+{
+	struct wmsg *front = lc_q_front(c);
+
+	if (!front || seq < front->seq || seq - front->seq >= c->q_len)
+		return NULL;
+	return &c->q[(c->q_head + (size_t)(seq - front->seq)) & (c->q_cap - 1)];
+}
+
 void lc_q_pop(struct lconn *c)
 {
 	c->q_head = (c->q_head + 1) & (c->q_cap - 1);
@@ -93,6 +103,7 @@ void lc_gen_msg(struct lconn *c, uint64_t t_sched)
 	}
 	msg_fill(&wire, c->id, &m, 0, c->out + c->out_len, m.wire);
 	c->out_len += m.wire;
+	c->unsent++;
 }
 
 void lc_set_events(struct worker *w, struct lconn *c, uint32_t ev)
@@ -111,7 +122,8 @@ void lc_update_events(struct worker *w, struct lconn *c)
 	uint32_t ev = EPOLLRDHUP;
 	if (!c->stopped_reading)
 		ev |= EPOLLIN;
-	if (lc_out_pending(c) > 0 || ((c->role == ROLE_HOG || c->role == ROLE_SLOW) && lc_may_send(w, c)))
+	if ((lc_out_pending(c) > 0 && !wr_hold(c)) ||
+	    ((c->role == ROLE_HOG || c->role == ROLE_SLOW) && lc_may_send(w, c)))
 		ev |= EPOLLOUT;                  /* flooders always want to write */
 	lc_set_events(w, c, ev);
 }
@@ -142,8 +154,9 @@ void lc_fail(struct worker *w, struct lconn *c, enum err_kind kind, const char *
 /*
  * Write what is generated.  Flooders (hog, slow) generate more as they go, until
  * the socket says EAGAIN or they have written FLOOD_BUDGET bytes this turn.
- * Tiny mode writes one byte per write() call: with TCP_NODELAY each one leaves
- * as its own segment, and the server sees every frame arrive in pieces.
+ * How much one call writes is writes.c's business (--split, --writev,
+ * --coalesce; -m tiny writes one byte per call: with TCP_NODELAY each one
+ * leaves as its own segment, and the server sees every frame arrive in pieces).
  */
 void lc_flush(struct worker *w, struct lconn *c)
 {
@@ -154,14 +167,12 @@ void lc_flush(struct worker *w, struct lconn *c)
 		while (flood && lc_out_pending(c) < FLOOD_BYTES && lc_may_send(w, c))
 			lc_gen_msg(c, tm_now());
 		size_t n = lc_out_pending(c);
-		if (n == 0)
-			break;
-		if (opt.mode == MODE_TINY)
-			n = 1;
-		ssize_t k = write(c->fd, c->out + c->out_off, n);
+		if (n == 0 || wr_hold(c))
+			break;                   /* --coalesce: an echo to come will bring more */
+		ssize_t k = wr_write(c, n);
 		if (k < 0) {
 			if (errno == EINTR)
-				continue;            /* a signal arrived: just retry */
+				continue;            /* not on a nonblocking socket (it never sleeps); harmless */
 			if (errno == EAGAIN)
 				break;               /* send buffer full: EPOLLOUT says when there is room */
 			lc_fail(w, c, ERR_CLOSED, "write: %s (the server closed the connection?)",
@@ -169,7 +180,10 @@ void lc_flush(struct worker *w, struct lconn *c)
 			return;
 		}
 		c->out_off += (size_t)k;
+		wr_wrote(c, (size_t)k);
 		w->st.bytes_tx += (uint64_t)k;
+		w->st.writes++;
+		c->tx_bytes += (uint64_t)k;
 		if (flood) {
 			budget = (size_t)k < budget ? budget - (size_t)k : 0;
 			if (budget == 0)

@@ -35,7 +35,8 @@ static int connect_one(char *err, size_t errlen)
 			 errno == EMFILE ? " (too many descriptors: see ulimit -n)" : "");
 		return -1;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (!opt.nagle)                      /* Nagle off: small writes leave at once */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(fd, (struct sockaddr *)&ss, sl) < 0) {
 		if (errno != EINPROGRESS)
 			goto fail;
@@ -106,6 +107,8 @@ static void assign(void)
 		c->fd = -1;
 		c->quota = opt.messages ? opt.messages : UINT64_MAX;
 		c->rng = mix64(opt.seed * 0x9e3779b97f4a7c15ULL + i + 1);
+		c->cut_rng = mix64(c->rng ^ 0xc07c07c07ULL) | 1;   /* xorshift state: never 0 */
+		wr_reset(c);
 	}
 	/* Open loop: thread t sends every nworkers-th slot of the global schedule. */
 	double period = 1e9 / (opt.rate > 0 ? opt.rate : 1);

@@ -1,6 +1,5 @@
 /* worker.c — one client thread: its epoll loop, the end of the run, and the drain. */
 #include <errno.h>
-#include <inttypes.h>
 #include <sys/epoll.h>
 
 #include "common/telemetry.h"
@@ -41,11 +40,10 @@ static void give_up(struct worker *w)
 	for (size_t i = 0; i < w->nconn; i++) {
 		struct lconn *c = w->conn[i];
 		if (busy(w, c) && c->q_len > 0) {
-			load_report(&w->st, ERR_UNANSWERED, c->q_len,
-			       "conn %u (%s): %zu message(s) not echoed: none came in the last %.1f s"
-			       " (stream offset %" PRIu64 "; the server stalled?)",
-			       c->id, role_names[c->role], c->q_len, opt.drain, c->rx_bytes);
-			lc_close(c, CS_FAILED);
+			/* One line for all of them, and why, at the end: diagnose(). */
+			w->st.err[ERR_UNANSWERED] += c->q_len;
+			c->no_reply = c->rx_bytes == 0 && c->tx_bytes > 0 ? NR_SILENT : NR_STUCK;
+			lc_close(c, CS_FAILED);      /* q_len stays: the count of messages missing */
 		}
 	}
 }
