@@ -11,7 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #define BUF_KEEP (64 * 1024)   /* after a burst, free buffers above this when they empty */
 
@@ -70,6 +73,24 @@ struct conn *conn_accept(struct server *s, int flags)
 	}
 }
 
+/*
+ * --send-timeout: the send timer is the kernel's.  TCP_USER_TIMEOUT bounds how long
+ * sent data may stay unacknowledged -- and, since Linux 5.11, how long the peer's
+ * window may stay zero while we have data for it (a peer that never reads: its
+ * zero-window probes are answered, yet the connection is aborted).  The socket then
+ * reports an error (EPOLLERR in every model's wait) and the next read or write
+ * fails with ETIMEDOUT: each model closes it as it closes any failed connection,
+ * with no timer of its own in the wait.  Best effort: a kernel without it keeps
+ * the connection (the lab's check then fails).
+ */
+static void conn_set_send_timeout(int fd, long secs)
+{
+	unsigned int ms = (unsigned int)secs * 1000;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms)) < 0 && !server_quiet)
+		iolog("fd %d: setsockopt(TCP_USER_TIMEOUT): %s", fd, strerror(errno));
+}
+
 struct conn *conn_new(int fd, uint16_t peer_port, const struct server_opts *opt)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -85,6 +106,8 @@ struct conn *conn_new(int fd, uint16_t peer_port, const struct server_opts *opt)
 	frame_decoder_init(&c->dec, opt->framing, opt->max_frame);
 	if (!opt->nagle)
 		net_set_nodelay(fd);      /* an echo is small and wanted now: no Nagle delay */
+	if (opt->send_timeout)
+		conn_set_send_timeout(fd, opt->send_timeout);
 	conn_progress++;
 	atomic_fetch_add_explicit(&nopen, 1, memory_order_relaxed);
 	trace_states = getenv("IOLAB_TRACE") != NULL;
@@ -122,8 +145,14 @@ void conn_close(struct conn *c, int reason)
 	tm_add(TM_CLOSES, 1);
 	tm_sub(TM_ACTIVE, 1);
 	tm_log(EV_CLOSE, c->fd, 0, reason);
-	if (!server_quiet || reason == CLOSE_PROTOCOL)
+	if (reason == ETIMEDOUT && c->opt->send_timeout) {
+		/* The kernel gave up on a peer that took nothing for --send-timeout seconds. */
+		tm_add(TM_SEND_TIMEOUTS, 1);
+		iolog("fd %d: output stuck for %lds (--send-timeout), %zu bytes still queued here: closing",
+		      c->fd, c->opt->send_timeout, buf_len(&c->out));
+	} else if (!server_quiet || reason == CLOSE_PROTOCOL) {
 		iolog("fd %d: %s, closing", c->fd, reason_str(reason));
+	}
 	close(c->fd);
 	buf_free(&c->in);
 	buf_free(&c->out);

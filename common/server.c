@@ -127,10 +127,12 @@ static void usage(const struct model *m, FILE *f)
 		"options:\n"
 		"  -p, --port PORT        port to listen on (default 0: pick a free one)\n"
 		"  -b, --bind ADDR        address to bind (default %s; IPv6 literals work)\n"
-		"  -f, --framing MODE     len32 (default) | line | raw\n"
+		"  -f, --framing MODE     len32 (default) | line | raw | fixed:N (frames of exactly N bytes)\n"
 		"      --max-frame BYTES  largest frame accepted (default 1M); larger is a protocol error\n"
 		"      --read-chunk BYTES cap on bytes per read call, to see partial frames (default: none)\n"
 		"      --nagle            leave Nagle's algorithm on (default: TCP_NODELAY on every connection)\n"
+		"      --send-timeout SECS close a connection whose unsent output has not moved for SECS\n"
+		"                         (TCP_USER_TIMEOUT; counted as send_timeouts; default 0: never)\n"
 		"      --no-stats         no telemetry (to measure what it costs)\n"
 		"  -q, --quiet            do not log every connection on stderr\n",
 		m->program, m->summary, m->lesson, m->lesson, DEFAULT_BIND);
@@ -199,7 +201,7 @@ static long parse_long(const struct model *m, const char *flag, const char *s, l
 	return v;
 }
 
-enum { LO_MAX_FRAME = 1000, LO_READ_CHUNK, LO_NO_STATS, LO_NAGLE, LO_BUG, LO_MODEL = 2000 };
+enum { LO_MAX_FRAME = 1000, LO_READ_CHUNK, LO_NO_STATS, LO_NAGLE, LO_BUG, LO_SEND_TIMEOUT, LO_MODEL = 2000 };
 #define MAX_MODEL_OPTIONS 16
 
 /* A model option's value, as the telemetry header and the start-up line show it. */
@@ -223,6 +225,7 @@ static void parse_flags(struct server *s, const struct model *m, int argc, char 
 		{ "read-chunk", required_argument, NULL, LO_READ_CHUNK },
 		{ "no-stats", no_argument, NULL, LO_NO_STATS },
 		{ "nagle", no_argument, NULL, LO_NAGLE },
+		{ "send-timeout", required_argument, NULL, LO_SEND_TIMEOUT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "bug", required_argument, NULL, LO_BUG },
 		{ "help", no_argument, NULL, 'h' },
@@ -231,7 +234,7 @@ static void parse_flags(struct server *s, const struct model *m, int argc, char 
 	struct option longopts[NCOMMON + MAX_MODEL_OPTIONS + 1];
 	struct server_opts *o = &s->opt;
 	const struct model_option *mo;
-	size_t nl = 0;
+	size_t nl = 0, fixed_size = 0;
 	int c;
 
 	memcpy(longopts, common, sizeof(common));
@@ -255,11 +258,16 @@ static void parse_flags(struct server *s, const struct model *m, int argc, char 
 		case 'b':
 			o->bind = optarg;
 			break;
-		case 'f':
-			if (framing_parse(optarg) < 0)
-				bad_flag(m, "unknown framing '%s' (len32, line or raw)", optarg);
-			o->framing = (enum framing)framing_parse(optarg);
+		case 'f': {
+			size_t fixed;
+
+			if (framing_parse_spec(optarg, &o->framing, &fixed) < 0)
+				bad_flag(m, "unknown framing '%s' (len32, line, raw or fixed:N with N 1..%u)",
+					 optarg, FRAME_FIXED_MAX);
+			if (o->framing == FRAMING_FIXED)
+				fixed_size = fixed;   /* fixed:N: the frame size is the decoder's max_frame */
 			break;
+		}
 		case LO_MAX_FRAME:
 			o->max_frame = parse_size(m, "--max-frame", optarg);
 			if (o->max_frame == 0 || o->max_frame > UINT32_MAX)
@@ -273,6 +281,9 @@ static void parse_flags(struct server *s, const struct model *m, int argc, char 
 			break;
 		case LO_NAGLE:
 			o->nagle = true;
+			break;
+		case LO_SEND_TIMEOUT:
+			o->send_timeout = parse_long(m, "--send-timeout", optarg, 0, 24 * 3600);
 			break;
 		case 'q':
 			server_quiet = true;
@@ -306,6 +317,8 @@ static void parse_flags(struct server *s, const struct model *m, int argc, char 
 	}
 	if (optind < argc)
 		bad_flag(m, "unexpected argument '%s'", argv[optind]);
+	if (o->framing == FRAMING_FIXED)
+		o->max_frame = fixed_size;
 }
 
 bool server_bug(const struct server *s, const char *name)
@@ -358,6 +371,9 @@ void server_start(struct server *s, const struct model *m, int argc, char **argv
 		off = snprintf(options, sizeof(options), "framing=%s max-frame=%zu read-chunk=%zu%s",
 			       framing_name(s->opt.framing), s->opt.max_frame, s->opt.read_chunk,
 			       s->opt.nagle ? " nagle" : "");
+		if (s->opt.send_timeout)
+			off += snprintf(options + off, sizeof(options) - (size_t)off, " send-timeout=%ld",
+					s->opt.send_timeout);
 		for (const struct model_option *o = m->options; o && o->name && off < (int)sizeof(options); o++)
 			off += option_value(options + off, sizeof(options) - (size_t)off, o);
 		if (s->opt.bug && off < (int)sizeof(options))

@@ -89,7 +89,8 @@ struct model {
 	void      (*setup)(struct server *s);
 };
 
-/* What every model takes (-p, -b, -f, --max-frame, --read-chunk, --no-stats, --nagle, -q). */
+/* What every model takes (-p, -b, -f, --max-frame, --read-chunk, --no-stats, --nagle,
+ * --send-timeout, -q). */
 struct server_opts {
 	const char  *bind;         /* -b/--bind, default 127.0.0.1 */
 	uint16_t     port;         /* -p/--port, 0 = pick a free port */
@@ -99,6 +100,7 @@ struct server_opts {
 	bool         no_stats;     /* --no-stats: telemetry off */
 	bool         nagle;        /* --nagle: leave Nagle's algorithm on (no TCP_NODELAY) */
 	size_t       high_water;   /* OPTION_HIGH_WATER; 0 = off */
+	long         send_timeout; /* --send-timeout SECS: close when output is stuck that long; 0 = off */
 	const char  *bug;          /* --bug=NAME or NULL */
 };
 
