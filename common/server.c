@@ -112,6 +112,11 @@ void turn_ready(int fd, uint32_t mask)
 	tm_log(EV_READY, fd, mask, mask);
 }
 
+void turn_moved(void)
+{
+	conn_progress++;
+}
+
 void turn_end(void)
 {
 	if (conn_progress == turn_mark)
@@ -326,6 +331,29 @@ bool server_bug(const struct server *s, const char *name)
 	return s->opt.bug && !strcmp(s->opt.bug, name);
 }
 
+/* A datagram model's socket: bound, nonblocking, no listen() -- there is nothing to accept. */
+static int bind_datagram(const char *addr, uint16_t port, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = net_sockaddr(addr, port, &ss);
+	int fd;
+
+	if (!len) {
+		snprintf(err, errlen, "bind address '%s' is not an IPv4 or IPv6 literal", addr);
+		return -1;
+	}
+	if ((fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
+		snprintf(err, errlen, "socket(SOCK_DGRAM): %s", strerror(errno));
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		snprintf(err, errlen, "bind %s:%u (udp): %s", addr, port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 void server_start(struct server *s, const struct model *m, int argc, char **argv)
 {
 	char err[256], options[256];
@@ -358,7 +386,10 @@ void server_start(struct server *s, const struct model *m, int argc, char **argv
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	s->lfd = net_listen(s->opt.bind, s->opt.port, !m->blocking, err, sizeof(err));
+	if (m->datagram)
+		s->lfd = bind_datagram(s->opt.bind, s->opt.port, err, sizeof(err));
+	else
+		s->lfd = net_listen(s->opt.bind, s->opt.port, !m->blocking, err, sizeof(err));
 	if (s->lfd < 0) {
 		fprintf(stderr, "%s: %s\n", m->program, err);
 		exit(1);

@@ -83,6 +83,7 @@ struct model {
 	const char *summary;       /* one line: what it demonstrates */
 	int         lesson;        /* LESSONS.md section */
 	bool        blocking;      /* accepted sockets and the listener stay blocking */
+	bool        datagram;      /* UDP: s->lfd is a bound SOCK_DGRAM socket (nonblocking), no listen() */
 	const struct model_option *options;  /* OPTIONS_END-terminated, or NULL */
 	const struct bug *bugs;    /* {NULL, NULL}-terminated, or NULL */
 	/* Set-up that must work before the server says it is listening (flags are parsed). */
@@ -170,6 +171,8 @@ void turn_begin(int n);
 void turn_spin(void);              /* a busy loop's turn: counts a spin, no wait call */
 void turn_ready(int fd, uint32_t mask);
 void turn_end(void);
+/* Work done outside the conn_* calls (a datagram read or sent): this turn was not empty. */
+void turn_moved(void);
 
 /* ------------------------------------------------------------- connections */
 
