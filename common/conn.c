@@ -249,12 +249,21 @@ static int cut_frames(struct conn *c, const char *p, size_t n, size_t *used)
 	return frames;
 }
 
+/* The decoder's state on screen: the bytes of a frame still incomplete (0: on a boundary). */
+static void conn_show_partial(const struct conn *c)
+{
+	size_t held = buf_len(&c->in);
+
+	tm_conn_parse(c->fd, held > UINT32_MAX ? UINT32_MAX : (uint32_t)held);
+}
+
 int conn_ingest(struct conn *c)
 {
 	size_t used;
 	int frames = cut_frames(c, buf_peek(&c->in), buf_len(&c->in), &used);
 
 	buf_consume(&c->in, used);
+	conn_show_partial(c);
 	return frames;
 }
 
@@ -273,6 +282,7 @@ int conn_take(struct conn *c, const void *p, size_t n)
 			return -1;
 		if (used < n && buf_append(&c->in, (const char *)p + used, n - used) < 0)
 			return -1;
+		conn_show_partial(c);
 		return frames;
 	}
 	if (buf_append(&c->in, p, n) < 0)

@@ -392,6 +392,17 @@ void tm_conn_io(int fd, uint64_t in, uint64_t out, uint64_t frames,
 	tm_slot_end(s);
 }
 
+void tm_conn_parse(int fd, uint32_t held)
+{
+	struct tm_conn *s = tm_slot(fd);
+
+	if (!s)
+		return;
+	tm_slot_begin(s);
+	SET(s->parse_state, held);
+	tm_slot_end(s);
+}
+
 void tm_probe_record(unsigned i, const struct tm_probe *p)
 {
 	struct tm_probe *d;
@@ -527,6 +538,8 @@ bool tm_read_slot(const struct tm_reader *r, unsigned i, struct tm_conn *out)
 		out->interest = GET(s->interest);
 		out->ready = GET(s->ready);
 		out->peer_port = GET(s->peer_port);
+		out->parse_state = GET(s->parse_state);
+		out->deadline_ns = GET(s->deadline_ns);
 		out->bytes_in = GET(s->bytes_in);
 		out->bytes_out = GET(s->bytes_out);
 		out->frames_in = GET(s->frames_in);

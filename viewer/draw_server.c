@@ -96,6 +96,7 @@ static void cn_row(const struct ui *u, const struct conn_row *c, int y, bool sel
 		case CN_QUEUED:   fmt_bytes(c->queued, b, sizeof(b)); break;
 		case CN_WAIT:     fmt_dur(c->wait_ns, b, sizeof(b)); break;
 		case CN_MAXWAIT:  fmt_dur(c->max_wait_ns, b, sizeof(b)); break;
+		case CN_PARTIAL:  fmt_bytes(c->partial, b, sizeof(b)); break;
 		default:          b[0] = '\0';
 		}
 		paint_cell(y, l, i, base, b);

@@ -13,6 +13,7 @@
  *   --read-chunk BYTES   the receive buffer per datagram (default 65536, the largest)
  *   --mmsg N             recvmmsg()/sendmmsg(): up to N datagrams per system call
  *   --rcvbuf BYTES       SO_RCVBUF, to make a burst overflow it
+ *   --pause-ms MS        sleep after each wakeup (a busy server): datagrams pile up
  *
  * Try:     bin/echo-udp -p 7000      then: nc -u 127.0.0.1 7000   (each line is a datagram)
  *          bin/iolab-udp -p 7000 -s 512 -t 3        while bin/iolab-view shows it
@@ -33,12 +34,15 @@
 
 static struct server srv;
 static long mmsg = 1;
+static long pause_ms;
 static size_t rcvbuf;
 
 static const struct model_option OPTIONS[] = {
 	{ "mmsg", OPTK_LONG, &mmsg, "N", "up to N datagrams per recvmmsg()/sendmmsg() (default 1: recvmsg/sendmsg)",
 	  1, MAX_MMSG },
 	{ "rcvbuf", OPTK_SIZE, &rcvbuf, "BYTES", "SO_RCVBUF (default: net.core.rmem_default)", 0, 0 },
+	{ "pause-ms", OPTK_LONG, &pause_ms, "MS", "sleep MS after each wakeup, as if busy: datagrams pile up (default 0)",
+	  0, 1000 },
 	OPTIONS_END,
 };
 
@@ -170,6 +174,8 @@ int main(int argc, char **argv)
 		}
 		turn_begin(n);
 		turn_ready(srv.lfd, (uint32_t)pfd.revents);
+		if (pause_ms)
+			usleep((useconds_t)pause_ms * 1000);   /* busy elsewhere: the queue grows meanwhile */
 		/* One socket for every client: read until it is empty (or the budget is spent). */
 		for (int i = 0; i < BUDGET && (n = receive()) > 0; i++)
 			echo(n);
