@@ -70,6 +70,10 @@ static void setup(struct server *s)
 {
 	int v = (int)rcvbuf;
 
+	/* Flags of the byte-stream servers that mean nothing here: said once, not refused. */
+	if (s->opt.framing != FRAMING_LEN32 || s->opt.nagle || s->opt.send_timeout)
+		iolog("-f, --nagle and --send-timeout do not apply to UDP: a datagram is its own frame,"
+		      " and nothing is queued for a peer");
 	bufsize = s->opt.read_chunk ? s->opt.read_chunk : MAX_DGRAM;
 	if (bufsize > MAX_DGRAM)
 		bufsize = MAX_DGRAM;
