@@ -12,13 +12,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #define BUF_KEEP (64 * 1024)   /* after a burst, free buffers above this when they empty */
 
 static bool trace_states = false;
 extern _Thread_local uint64_t conn_progress;   /* server.c: the turn's "did anything move" */
-static atomic_size_t nopen;                     /* connections open now, every thread */
+static atomic_size_t nopen;
+bool conn_trim_when_empty;                      /* set by server_start() for one-thread servers */                     /* connections open now, every thread */
 
 size_t conn_count(void)
 {
@@ -152,6 +156,24 @@ void server_expire(void)
 		wheel_advance(&timers, now_ms());
 }
 
+/*
+ * --send-timeout: the send timer is the kernel's.  TCP_USER_TIMEOUT bounds how long
+ * sent data may stay unacknowledged -- and, since Linux 5.11, how long the peer's
+ * window may stay zero while we have data for it (a peer that never reads: its
+ * zero-window probes are answered, yet the connection is aborted).  The socket then
+ * reports an error (EPOLLERR in every model's wait) and the next read or write
+ * fails with ETIMEDOUT: each model closes it as it closes any failed connection,
+ * with no timer of its own in the wait.  Best effort: a kernel without it keeps
+ * the connection (the lab's check then fails).
+ */
+static void conn_set_send_timeout(int fd, long secs)
+{
+	unsigned int ms = (unsigned int)secs * 1000;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms)) < 0 && !server_quiet)
+		iolog("fd %d: setsockopt(TCP_USER_TIMEOUT): %s", fd, strerror(errno));
+}
+
 struct conn *conn_new(int fd, uint16_t peer_port, const struct server_opts *opt)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -169,6 +191,8 @@ struct conn *conn_new(int fd, uint16_t peer_port, const struct server_opts *opt)
 	c->http.bug = http_bug_parse(opt->bug);
 	if (!opt->nagle)
 		net_set_nodelay(fd);      /* an echo is small and wanted now: no Nagle delay */
+	if (opt->send_timeout)
+		conn_set_send_timeout(fd, opt->send_timeout);
 	conn_progress++;
 	atomic_fetch_add_explicit(&nopen, 1, memory_order_relaxed);
 	trace_states = getenv("IOLAB_TRACE") != NULL;
@@ -216,15 +240,22 @@ void conn_close(struct conn *c, int reason)
 	tm_add(TM_CLOSES, 1);
 	tm_sub(TM_ACTIVE, 1);
 	tm_log(EV_CLOSE, c->fd, 0, reason);
-	if (!server_quiet || reason == CLOSE_PROTOCOL)
+	if (reason == ETIMEDOUT && c->opt->send_timeout) {
+		/* The kernel gave up on a peer that took nothing for --send-timeout seconds. */
+		tm_add(TM_SEND_TIMEOUTS, 1);
+		iolog("fd %d: output stuck for %lds (--send-timeout), %zu bytes still queued here: closing",
+		      c->fd, c->opt->send_timeout, buf_len(&c->out));
+	} else if (!server_quiet || reason == CLOSE_PROTOCOL) {
 		iolog("fd %d: %s, closing", c->fd, reason_str(reason));
+	}
 	close(c->fd);
 	buf_free(&c->in);
 	buf_free(&c->out);
 	free(c);
 	/* The last one gone: hand the memory malloc kept for reuse back to the system,
-	 * so a server's RSS after a crowd has left is what it was before. */
-	if (conn_count() == 0)
+	 * so a server's RSS after a crowd has left is what it was before.  One-thread
+	 * servers only: glibc's malloc_trim() races with threads that are exiting. */
+	if (conn_trim_when_empty && conn_count() == 0)
 		malloc_trim(0);
 }
 
@@ -336,6 +367,14 @@ static int cut_frames(struct conn *c, const char *p, size_t n, size_t *used)
 	return frames;
 }
 
+/* The decoder's state on screen: the bytes of a frame still incomplete (0: on a boundary). */
+static void conn_show_partial(const struct conn *c)
+{
+	size_t held = buf_len(&c->in);
+
+	tm_conn_parse(c->fd, held > UINT32_MAX ? UINT32_MAX : (uint32_t)held);
+}
+
 int conn_ingest(struct conn *c)
 {
 	size_t used;
@@ -355,6 +394,7 @@ int conn_ingest(struct conn *c)
 	}
 	frames = cut_frames(c, buf_peek(&c->in), buf_len(&c->in), &used);
 	buf_consume(&c->in, used);
+	conn_show_partial(c);
 	return frames;
 }
 
@@ -373,6 +413,7 @@ int conn_take(struct conn *c, const void *p, size_t n)
 			return -1;
 		if (used < n && buf_append(&c->in, (const char *)p + used, n - used) < 0)
 			return -1;
+		conn_show_partial(c);
 		return frames;
 	}
 	if (buf_append(&c->in, p, n) < 0)

@@ -94,13 +94,15 @@ struct model {
 	int         lesson;        /* LESSONS.md section */
 	bool        blocking;      /* accepted sockets and the listener stay blocking; a thread each */
 	bool        threaded;      /* several threads serve connections (telemetry: several writers) */
+	bool        datagram;      /* UDP: s->lfd is a bound SOCK_DGRAM socket (nonblocking), no listen() */
 	const struct model_option *options;  /* OPTIONS_END-terminated, or NULL */
 	const struct bug *bugs;    /* {NULL, NULL}-terminated, or NULL */
 	/* Set-up that must work before the server says it is listening (flags are parsed). */
 	void      (*setup)(struct server *s);
 };
 
-/* What every model takes (-p, -b, -f, --max-frame, --read-chunk, --no-stats, --nagle, -q). */
+/* What every model takes (-p, -b, -f, --max-frame, --read-chunk, --no-stats, --nagle,
+ * --send-timeout, -q). */
 struct server_opts {
 	const char  *bind;         /* -b/--bind, default 127.0.0.1 */
 	uint16_t     port;         /* -p/--port, 0 = pick a free port */
@@ -113,6 +115,7 @@ struct server_opts {
 	size_t       high_water;   /* OPTION_HIGH_WATER; 0 = off */
 	long         idle_timeout_ms; /* OPTION_TIMERS: close after this long with no data */
 	long         heartbeat_ms;    /* OPTION_TIMERS: close after 3 x this with no byte at all */
+	long         send_timeout; /* --send-timeout SECS: close when output is stuck that long; 0 = off */
 	const char  *bug;          /* --bug=NAME or NULL */
 };
 
@@ -182,6 +185,8 @@ void turn_begin(int n);
 void turn_spin(void);              /* a busy loop's turn: counts a spin, no wait call */
 void turn_ready(int fd, uint32_t mask);
 void turn_end(void);
+/* Work done outside the conn_* calls (a datagram read or sent): this turn was not empty. */
+void turn_moved(void);
 
 /*
  * Connection timers (--idle-timeout, --heartbeat; OPTION_TIMERS).  The wait's timeout:
@@ -233,6 +238,8 @@ struct conn *conn_new(int fd, uint16_t peer_port, const struct server_opts *opt)
  */
 enum { CLOSE_EOF = 0, CLOSE_PROTOCOL = -1, CLOSE_STOPPING = -2 };
 void conn_close(struct conn *c, int reason);
+/* One-thread servers give freed memory back when the last connection closes. */
+extern bool conn_trim_when_empty;
 /* Connections open now (all threads). */
 size_t conn_count(void);
 /* The peer half-closed (read returned 0, or a completion said so). */

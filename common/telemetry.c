@@ -402,6 +402,17 @@ void tm_conn_io(int fd, uint64_t in, uint64_t out, uint64_t frames,
 	tm_slot_end(s);
 }
 
+void tm_conn_parse(int fd, uint32_t held)
+{
+	struct tm_conn *s = tm_slot(fd);
+
+	if (!s)
+		return;
+	tm_slot_begin(s);
+	SET(s->parse_state, held);
+	tm_slot_end(s);
+}
+
 void tm_probe_record(unsigned i, const struct tm_probe *p)
 {
 	struct tm_probe *d;

@@ -255,6 +255,8 @@ void tm_conn_ready(int fd, uint32_t mask);
 /* fd is being served now: closes the ready->served wait, updates the longest wait. */
 void tm_conn_served(int fd);
 /* Add to the per-connection byte/frame/EAGAIN figures and set the queued bytes. */
+/* The decoder's state: bytes of an incomplete frame held (parse_state, the viewer's PART). */
+void tm_conn_parse(int fd, uint32_t held);
 void tm_conn_io(int fd, uint64_t in, uint64_t out, uint64_t frames,
 		uint64_t eagain_rd, uint64_t eagain_wr, uint64_t queued);
 

@@ -101,6 +101,7 @@ static void cn_row(const struct ui *u, const struct conn_row *c, int y, bool sel
 				  else fmt_dur((uint64_t)c->expires_ns, b, sizeof(b));
 				  break;
 		case CN_PARSE:    snprintf(b, sizeof(b), "%s", c->parse_state ? http_state_name(c->parse_state - 1) : "-"); break;
+		case CN_PARTIAL:  fmt_bytes(c->partial, b, sizeof(b)); break;
 		default:          b[0] = '\0';
 		}
 		paint_cell(y, l, i, base, b);

@@ -344,6 +344,7 @@ static void row_from_slot(const struct sampler *s, struct conn_row *row, const s
 	row->eagain_rd = c->eagain_rd;
 	row->eagain_wr = c->eagain_wr;
 	row->queued = c->queued;
+	row->partial = c->parse_state;
 	row->opened_ns = c->opened_ns;
 	/* ready_ns is the writer's clock reading; CLOCK_MONOTONIC is the same in every process. */
 	row->wait_ns = c->ready_ns && c->ready_ns < s->now_ns ? s->now_ns - c->ready_ns : 0;

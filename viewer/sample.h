@@ -68,6 +68,7 @@ struct conn_row {
 	uint16_t peer_port;
 	uint64_t bytes_in, bytes_out, frames_in;
 	uint64_t eagain_rd, eagain_wr, queued;
+	uint64_t partial;         /* parse_state: bytes of an incomplete frame held */
 	uint64_t opened_ns;
 	uint64_t wait_ns;         /* how long it has been ready and not served (0 = not waiting) */
 	uint64_t max_wait_ns;     /* longest wait so far, including the current one */
