@@ -41,12 +41,16 @@ grade_solution() {
 	timeout 170 "$GRADE" --timeout 40 --src "$f" "$n" >"$T_TMP/sol$n" 2>&1
 }
 if [ "$part" = solutions ]; then
+	# Two at a time, but lab 6 alone: its check compares latencies under a hog, and a
+	# grade beside it is exactly the noise that makes such a check miss.
 	pids=()
 	for n in $labs; do
+		[ "$n" = 6 ] && continue
 		grade_solution "$n" & pids+=($!)
 		if [ ${#pids[@]} -ge 2 ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
 	done
 	wait
+	[[ " $labs " == *" 6 "* ]] && grade_solution 6
 	for n in $labs; do
 		read -r got max <<<"$(score "$T_TMP/sol$n")"
 		if [ -n "${max:-}" ] && [ "$got" != "$max" ] && [ "$(grep -c ' FAIL ' "$T_TMP/sol$n")" = 1 ] &&
