@@ -62,7 +62,7 @@ if [ "$part" = solutions ]; then
 			continue
 		fi
 		if [ -z "${max:-}" ] || [ "$got" != "$max" ]; then
-			grep -E 'FAIL|SKIP|score' "$T_TMP/sol$n" >&2
+			grep -E 'FAIL|SKIP|score' "$T_TMP/sol$n" >&2 || tail -5 "$T_TMP/sol$n" >&2
 			# A kernel without the model's feature (io_uring off) is a skip, not a pass.
 			grep -q '^smoke .*exit status 3' "$T_TMP/sol$n" && t_skip "lab $n: the model cannot run on this kernel (make doctor)"
 			t_fail "lab $n: the solution scores ${got:-?}/${max:-?}, not full marks"
