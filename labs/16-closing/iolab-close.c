@@ -51,11 +51,9 @@
 #define MAX_CLIENTS   1000
 #define FOLLOW_MAX_S  200   /* --follow gives up after this long */
 
-/* --bug=NAME: a deliberate mistake, so that the lab's check can be seen to fail. */
-enum bug { BUG_NONE, BUG_FORGET_CLOSE, BUG_NO_LINGER };
-static const char *const bug_names[] = { "none", "forget-close", "no-linger" };
-
-static enum bug bug;
+/* --bug=NAME (repeatable): a deliberate mistake, so that the lab's check can be seen to fail. */
+enum { BUG_FORGET_CLOSE = 1, BUG_NO_LINGER = 2 };
+static unsigned bugs;
 static int      nclients = 5;
 static bool     follow;
 
@@ -372,7 +370,7 @@ static void case_linger0(void)
 	make_pair(&cli, &srv);
 	cport = net_local_port(cli);
 	sport = net_local_port(srv);
-	if (bug == BUG_NO_LINGER)
+	if (bugs & BUG_NO_LINGER)
 		close(cli);                    /* the bug: a plain close(), FIN and TIME_WAIT */
 	else
 		close_with_rst(cli);
@@ -449,7 +447,7 @@ static void case_closewait(void)
 	for (int i = 0; i < nclients; i++) {
 		if (read(sfd[i], b, sizeof(b)) != 0)  /* the server sees end of file ... */
 			die("read (expected end of file)");
-		if (bug != BUG_FORGET_CLOSE)
+		if (!(bugs & BUG_FORGET_CLOSE))
 			close(sfd[i]);               /* ... and closes: FIN back, LAST_ACK, gone */
 		/* (the bug: no close(): the socket stays in CLOSE_WAIT as long as the fd lives) */
 	}
@@ -457,18 +455,18 @@ static void case_closewait(void)
 	if (diag_tcp_count(DIAG_STATE(TCP_CLOSE_WAIT), port, 0, &cw) < 0 ||
 	    diag_tcp_count(DIAG_STATE(TCP_FIN_WAIT2), 0, port, &fw2) < 0)
 		die("sock_diag");
-	case_begin("closewait", bug == BUG_FORGET_CLOSE ? "clients close; the server forgets close()"
+	case_begin("closewait", bugs & BUG_FORGET_CLOSE ? "clients close; the server forgets close()"
 							: "clients close; the server reads EOF and closes");
 	if (json)
 		printf("\"clients\":%d,\"close_wait\":%d,\"fin_wait2\":%d,\"forgot_close\":%s",
-		       nclients, cw.count, fw2.count, bug == BUG_FORGET_CLOSE ? "true" : "false");
+		       nclients, cw.count, fw2.count, bugs & BUG_FORGET_CLOSE ? "true" : "false");
 	else {
 		printf("  server port %u: %d of %d sockets in CLOSE_WAIT; clients in FIN_WAIT2: %d\n",
 		       port, cw.count, nclients, fw2.count);
 		printf("  see it:  ss -tan state close-wait '( sport = :%u )'\n", port);
 	}
 	case_end();
-	if (bug == BUG_FORGET_CLOSE)
+	if (bugs & BUG_FORGET_CLOSE)
 		for (int i = 0; i < nclients; i++)
 			close(sfd[i]);
 	close(lfd);
@@ -570,7 +568,8 @@ static void usage(FILE *f)
 		"  --json          one JSON object (case -> results) on stdout\n"
 		"  --clients N     closewait: how many clients (1..%d, default 5)\n"
 		"  --follow        timewait: wait until TIME_WAIT ends and report its lifetime (~60 s)\n"
-		"  --bug=NAME      forget-close (closewait never closes) or no-linger (linger0 closes plainly)\n"
+		"  --bug=NAME      forget-close (closewait never closes), no-linger (linger0 closes plainly);\n"
+		"                  repeatable\n"
 		"  --serve         run an echo server (prints 'listening on ADDR:PORT') until SIGINT/SIGTERM\n"
 		"  -a ADDR         --serve: address (default 127.0.0.1)\n"
 		"  -p PORT         --serve: port (default 0: a free one)\n"
@@ -632,10 +631,11 @@ int main(int argc, char **argv)
 		case 'a': addr = optarg; break;
 		case 'p': port = (uint16_t)parse_int("-p", optarg, 0, 65535); break;
 		case 'B':
-			for (bug = BUG_NONE; bug <= BUG_NO_LINGER; bug++)
-				if (!strcmp(optarg, bug_names[bug]))
-					break;
-			if (bug > BUG_NO_LINGER) {
+			if (!strcmp(optarg, "forget-close"))
+				bugs |= BUG_FORGET_CLOSE;
+			else if (!strcmp(optarg, "no-linger"))
+				bugs |= BUG_NO_LINGER;
+			else {
 				fprintf(stderr, "iolab-close: --bug: unknown bug '%s' (forget-close, no-linger)\n", optarg);
 				return 2;
 			}
@@ -649,7 +649,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "iolab-close: --serve takes no cases ('%s')\n", argv[optind]);
 			return 2;
 		}
-		return serve(addr, port, forget || bug == BUG_FORGET_CLOSE);
+		return serve(addr, port, forget || (bugs & BUG_FORGET_CLOSE));
 	}
 	for (int i = optind; i < argc; i++) {
 		size_t k;
@@ -664,10 +664,12 @@ int main(int argc, char **argv)
 		want[k] = any = true;
 	}
 	if (json)
-		printf("{\"bug\":\"%s\",", bug_names[bug]);
+		printf("{\"forget_close\":%s,\"no_linger\":%s,", bugs & BUG_FORGET_CLOSE ? "true" : "false",
+		       bugs & BUG_NO_LINGER ? "true" : "false");
 	else
 		printf("iolab-close: kernel behaviour on close (pid %d)%s%s\n", (int)getpid(),
-		       bug ? ", --bug=" : "", bug ? bug_names[bug] : "");
+		       bugs & BUG_FORGET_CLOSE ? ", --bug=forget-close" : "",
+		       bugs & BUG_NO_LINGER ? ", --bug=no-linger" : "");
 	fflush(stdout);   /* the children of fork() must not print it again */
 	for (size_t k = 0; k < ncases; k++) {
 		if (any && !want[k])

@@ -60,11 +60,9 @@
 #define EMFILE_SLACK     3     /* emfile: descriptors left for connections */
 #define EMFILE_CLIENTS   6     /* emfile: clients, more than the slack */
 
-/* --bug=NAME: a deliberate mistake, so that the lab's check can be seen to fail. */
-enum bug { BUG_NONE, BUG_ACCEPT, BUG_NO_SPARE };
-static const char *const bug_names[] = { "none", "accept", "no-spare" };
-
-static enum bug bug;
+/* --bug=NAME (repeatable): a deliberate mistake, so that the lab's check can be seen to fail. */
+enum { BUG_ACCEPT = 1, BUG_NO_SPARE = 2 };
+static unsigned bugs;
 static int  backlog = 2;
 static double watch_s = 3.5;
 static bool json, in_netns;
@@ -300,7 +298,7 @@ static void queue_case(const char *name, int abort_on_overflow)
 
 		cfd[i] = start_connect(port);
 		r = connect_result(cfd[i], CONNECT_WAIT_MS);
-		if (bug == BUG_ACCEPT) {
+		if (bugs & BUG_ACCEPT) {
 			/* The bug: a server that does accept() -- the queue never fills. */
 			int fd;
 
@@ -557,7 +555,7 @@ static void case_emfile(void)
 {
 	case_begin("emfile", "out of descriptors while clients wait, level-triggered epoll, 1 s");
 	emfile_one(false, true);
-	emfile_one(bug != BUG_NO_SPARE, false);
+	emfile_one(!(bugs & BUG_NO_SPARE), false);
 	case_end();
 }
 
@@ -680,7 +678,7 @@ static void usage(FILE *f)
 		"  --no-netns       stay in this network namespace (abort and late are then skipped;\n"
 		"                   the counters are host-wide)\n"
 		"  --bug=NAME       accept (queue/abort: the server drains the queue) or\n"
-		"                   no-spare (emfile: the second server also has no spare descriptor)\n"
+		"                   no-spare (emfile: the second server also has no spare descriptor); repeatable\n"
 		"  --serve          listen on the host's loopback (prints 'listening on ADDR:PORT') and\n"
 		"                   accept nothing, until SIGINT/SIGTERM\n"
 		"  -p PORT          --serve: port (default 0: a free one)\n"
@@ -740,10 +738,11 @@ int main(int argc, char **argv)
 		case 'e': every = parse_num("--accept-every", optarg, 0, 3600); break;
 		case 'p': port = (uint16_t)parse_num("-p", optarg, 0, 65535); break;
 		case 'B':
-			for (bug = BUG_NONE; bug <= BUG_NO_SPARE; bug++)
-				if (!strcmp(optarg, bug_names[bug]))
-					break;
-			if (bug > BUG_NO_SPARE) {
+			if (!strcmp(optarg, "accept"))
+				bugs |= BUG_ACCEPT;
+			else if (!strcmp(optarg, "no-spare"))
+				bugs |= BUG_NO_SPARE;
+			else {
 				fprintf(stderr, "iolab-backlog: --bug: unknown bug '%s' (accept, no-spare)\n", optarg);
 				return 2;
 			}
@@ -774,11 +773,12 @@ int main(int argc, char **argv)
 		enter_netns();
 	signal(SIGPIPE, SIG_IGN);
 	if (json)
-		printf("{\"bug\":\"%s\",\"netns\":%s,", bug_names[bug], in_netns ? "true" : "false");
+		printf("{\"bug_accept\":%s,\"bug_no_spare\":%s,\"netns\":%s,", bugs & BUG_ACCEPT ? "true" : "false",
+		       bugs & BUG_NO_SPARE ? "true" : "false", in_netns ? "true" : "false");
 	else
 		printf("iolab-backlog: the accept queue (pid %d, %s)%s%s\n", (int)getpid(),
 		       in_netns ? "in a network namespace of its own" : "host network namespace",
-		       bug ? ", --bug=" : "", bug ? bug_names[bug] : "");
+		       bugs & BUG_ACCEPT ? ", --bug=accept" : "", bugs & BUG_NO_SPARE ? ", --bug=no-spare" : "");
 	fflush(stdout);
 	for (size_t k = 0; k < ncases; k++) {
 		if (any && !want[k])
