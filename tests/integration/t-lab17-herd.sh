@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Description: lab 17's claims, straight from bin/iolab-herd (8 workers, 10 connections one
+# at a time): with an epoll instance per worker the kernel wakes every worker for every
+# connection (voluntary context switches ~ 80); EPOLLEXCLUSIVE, one shared ET instance and
+# blocking accept() wake about one; the mutex around epoll_wait and SO_REUSEPORT leave no
+# empty wakeup, and SO_REUSEPORT spreads the connections.  --bug=no-exclusive must show the
+# herd again.  --serve prints one line per connection and stops its workers on SIGTERM.
+. "$IOLAB_ROOT/tests/lib.sh"
+
+P=$IOLAB_BIN/iolab-herd
+[ -x "$P" ] || t_skip "bin/iolab-herd is not built (make)"
+command -v jq >/dev/null || t_skip "jq is not installed (make deps)"
+
+want() {
+	jq -e "$2" "$1" >/dev/null || t_fail "$3: jq '$2' is false in $(jq -c .modes "$1")"
+}
+
+# Timing-sensitive (a woken worker must run before the next connection): under the lock.
+flock -w 300 /tmp/iolab-bench.lock "$P" --json -w 8 -n 10 >"$T_TMP/h.json" 2>"$T_TMP/h.err" ||
+	t_fail "iolab-herd exited $?: $(cat "$T_TMP/h.err")"
+j=$T_TMP/h.json
+want "$j" '[.modes[] | .accepts == 10] | all' "every mode accepted every connection"
+want "$j" '.modes.separate.kernel_wakeups >= 60' "epoll per worker: the herd (every worker woken)"
+want "$j" '.modes.exclusive.kernel_wakeups <= 20' "EPOLLEXCLUSIVE wakes about one"
+want "$j" '.modes.shared_et.kernel_wakeups <= 20' "one shared ET instance wakes about one"
+want "$j" '.modes.accept.wakeups == 10 and .modes.accept.empty == 0' "blocking accept() wakes one"
+want "$j" '.modes.lock.empty == 0' "the mutex: no empty wakeup"
+want "$j" '.modes.reuseport.empty == 0 and .modes.reuseport.workers_that_accepted >= 2' "SO_REUSEPORT spreads"
+t_log "iolab-herd: $(jq -c '.modes | map_values([.wakeups, .empty, .kernel_wakeups])' "$j")"
+
+# The broken variant: "exclusive" without EPOLLEXCLUSIVE is the herd again.
+flock -w 300 /tmp/iolab-bench.lock "$P" --json -w 8 -n 10 --mode exclusive --bug=no-exclusive >"$T_TMP/b.json" ||
+	t_fail "iolab-herd --bug=no-exclusive exited $?"
+want "$T_TMP/b.json" '.modes.exclusive.kernel_wakeups > 20' "--bug=no-exclusive must wake the herd"
+
+for args in "-w 0" "--mode nope" "--bug=x" "--serve" "extra"; do
+	# shellcheck disable=SC2086
+	"$P" $args >/dev/null 2>&1; rc=$?
+	[ $rc -eq 2 ] || t_fail "iolab-herd $args exited $rc, want 2"
+done
+
+# --serve: one line per connection; SIGTERM stops the workers.
+t_start_server iolab-herd --serve --mode separate -w 4
+pids=$(sed -n 's/.*; pids \(.*\)$/\1/p' "$T_ERR")
+[ -n "$pids" ] || t_fail "--serve printed no worker pids: $(cat "$T_ERR")"
+nc -z 127.0.0.1 "$T_PORT" || t_fail "nc -z could not connect"
+for _ in $(seq 1 50); do grep -q '^connection 1:' "$T_ERR" && break; sleep 0.1; done
+grep -q '^connection 1: .* 4 kernel wakeups; accepted by worker' "$T_ERR" ||
+	t_fail "--serve did not report connection 1 with 4 kernel wakeups: $(cat "$T_ERR")"
+t_stop "$T_PID" || t_fail "iolab-herd --serve exited $? on SIGTERM (want 0)"
+for p in $pids; do
+	kill -0 "$p" 2>/dev/null && t_fail "worker $p still running after the server stopped"
+done
+t_pass "lab 17 claims hold; --bug=no-exclusive brings the herd back"
