@@ -15,8 +15,10 @@ want() {
 	jq -e "$2" "$1" >/dev/null || t_fail "$3: jq '$2' is false in $(jq -c .modes "$1")"
 }
 
-# Timing-sensitive (a woken worker must run before the next connection): under the lock.
-flock -w 300 /tmp/iolab-bench.lock "$P" --json -w 8 -n 10 >"$T_TMP/h.json" 2>"$T_TMP/h.err" ||
+# Counts, not timings: the driver waits until every woken worker is back asleep and the
+# counters are still before the next connection, so a busy machine makes it slower, not
+# wrong (no benchmark lock needed).
+"$P" --json -w 8 -n 10 >"$T_TMP/h.json" 2>"$T_TMP/h.err" ||
 	t_fail "iolab-herd exited $?: $(cat "$T_TMP/h.err")"
 j=$T_TMP/h.json
 want "$j" '[.modes[] | .accepts == 10] | all' "every mode accepted every connection"
@@ -29,7 +31,7 @@ want "$j" '.modes.reuseport.empty == 0 and .modes.reuseport.workers_that_accepte
 t_log "iolab-herd: $(jq -c '.modes | map_values([.wakeups, .empty, .kernel_wakeups])' "$j")"
 
 # The broken variant: "exclusive" without EPOLLEXCLUSIVE is the herd again.
-flock -w 300 /tmp/iolab-bench.lock "$P" --json -w 8 -n 10 --mode exclusive --bug=no-exclusive >"$T_TMP/b.json" ||
+"$P" --json -w 8 -n 10 --mode exclusive --bug=no-exclusive >"$T_TMP/b.json" ||
 	t_fail "iolab-herd --bug=no-exclusive exited $?"
 want "$T_TMP/b.json" '.modes.exclusive.kernel_wakeups > 20' "--bug=no-exclusive must wake the herd"
 
