@@ -46,6 +46,7 @@
 
 #include "common/diag.h"
 #include "common/net.h"
+#include "common/telemetry.h"
 
 #define SETTLE_MS     1000  /* longest wait for an RST or FIN to arrive on loopback */
 #define MAX_CLIENTS   1000
@@ -62,6 +63,7 @@ static bool     follow;
 static void die(const char *what)
 {
 	fprintf(stderr, "iolab-close: %s: %s\n", what, strerror(errno));
+	tm_close();   /* --serve: remove the telemetry segment */
 	exit(1);
 }
 
@@ -495,6 +497,14 @@ static int serve(const char *addr, uint16_t port, bool forget)
 		return 1;
 	}
 	p[0].events = POLLIN;
+	{
+		/* Telemetry: bin/iolab-view shows accepts, closes and the connections left open. */
+		struct tm_info info = { TM_KIND_SERVER, forget ? "close-forget" : "close", "poll", addr,
+					forget ? "--forget-close" : "", net_local_port(p[0].fd) };
+
+		if (tm_open(&info) < 0)
+			fprintf(stderr, "iolab-close: telemetry off: shm_open: %s\n", strerror(errno));
+	}
 	printf("listening on %s:%u\n", addr, net_local_port(p[0].fd));
 	fprintf(stderr, "iolab-close --serve: echo server%s; pid %d\n",
 		forget ? " that FORGETS close() after end of file (CLOSE_WAIT bug)" : "", (int)getpid());
@@ -502,6 +512,7 @@ static int serve(const char *addr, uint16_t port, bool forget)
 	while (!stop) {
 		int n = poll(p, nfd, -1);
 
+		tm_add(TM_WAIT_CALLS, 1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;  /* SIGTERM/SIGINT: the loop test sees stop */
@@ -516,6 +527,10 @@ static int serve(const char *addr, uint16_t port, bool forget)
 				p[nfd].events = POLLIN;
 				p[nfd].revents = 0;
 				nfd++;
+				tm_add(TM_ACCEPTS, 1);
+				tm_add(TM_ACTIVE, 1);
+				tm_conn_open(fd, pp);
+				tm_log(EV_ACCEPT, fd, 0, pp);
 				fprintf(stderr, "fd %d: connection from port %u\n", fd, pp);
 			}
 		}
@@ -526,23 +541,34 @@ static int serve(const char *addr, uint16_t port, bool forget)
 			if (!(p[i].revents & (POLLIN | POLLERR | POLLHUP)))
 				continue;
 			r = read(p[i].fd, b, sizeof(b));
+			tm_add(TM_READ_CALLS, 1);
 			if (r > 0) {
+				tm_add(TM_BYTES_IN, (uint64_t)r);
 				if (write(p[i].fd, b, r) < 0)
 					fprintf(stderr, "fd %d: write: %s\n", p[i].fd, strerror(errno));
+				else
+					tm_add(TM_BYTES_OUT, (uint64_t)r);
+				tm_conn_io(p[i].fd, (uint64_t)r, (uint64_t)r, 0, 0, 0, 0);
 				continue;
 			}
 			if (forget) {
 				/* The bug: the peer is gone, we stop watching the fd but never close it. */
 				fprintf(stderr, "fd %d: end of file -- and no close(): CLOSE_WAIT until this process exits (%d so far)\n",
 					p[i].fd, ++forgotten);
+				tm_conn_state(p[i].fd, CONN_DRAINING);   /* peer gone, still "active" here */
 			} else {
 				fprintf(stderr, "fd %d: %s -- close()\n", p[i].fd, r == 0 ? "end of file" : strerror(errno));
+				tm_log(EV_CLOSE, p[i].fd, 0, r == 0 ? 0 : errno);
+				tm_conn_close(p[i].fd);
+				tm_add(TM_CLOSES, 1);
+				tm_sub(TM_ACTIVE, 1);
 				close(p[i].fd);
 			}
 			p[i--] = p[--nfd];
 		}
 	}
 	fprintf(stderr, "iolab-close --serve: %s, exiting\n", stop == SIGINT ? "SIGINT" : "SIGTERM");
+	tm_close();
 	return 0;  /* exit() closes every descriptor, forgotten ones too */
 }
 

@@ -52,6 +52,7 @@
 #include <netinet/in.h>
 
 #include "common/net.h"
+#include "common/telemetry.h"
 
 #define MAX_WORKERS      64
 #define MAX_CONNECTIONS  10000
@@ -103,9 +104,13 @@ static bool bug_no_exclusive;   /* --bug=no-exclusive: "exclusive" forgets EPOLL
 static volatile sig_atomic_t stop;
 static void on_signal(int sig) { stop = sig; }
 
+static pid_t driver_pid;
+
 static void die(const char *what)
 {
 	fprintf(stderr, "iolab-herd: %s: %s\n", what, strerror(errno));
+	if (getpid() == driver_pid)
+		tm_close();   /* --serve: remove the segment (a worker leaves it to the driver) */
 	exit(1);
 }
 
@@ -181,6 +186,8 @@ static long take(struct worker *me, int lfd, int id, bool drain)
 		}
 		got++;
 		atomic_fetch_add(&me->accepts, 1);
+		tm_add(TM_ACCEPTS, 1);
+		tm_add(TM_CLOSES, 1);
 		if (write(fd, &b, 1) < 0) { /* the client left already: nothing to tell it */ }
 		close(fd);
 		if (!drain)
@@ -225,12 +232,16 @@ static void worker_main(int id, enum mode mode, int lfd, int shared_ep, uint16_t
 			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 			atomic_store(&me->waiting, 0);
 			atomic_fetch_add(&me->wakeups, 1);
+			tm_add(TM_WAIT_CALLS, 1);
 			if (fd < 0) {
 				atomic_fetch_add(&me->empty, 1);
+				tm_add(TM_EMPTY_WAKEUPS, 1);
 				continue;
 			}
 			unsigned char b = (unsigned char)id;
 			atomic_fetch_add(&me->accepts, 1);
+			tm_add(TM_ACCEPTS, 1);
+			tm_add(TM_CLOSES, 1);
 			if (write(fd, &b, 1) < 0) { /* the client left already */ }
 			close(fd);
 			continue;
@@ -248,11 +259,14 @@ static void worker_main(int id, enum mode mode, int lfd, int shared_ep, uint16_t
 			continue;   /* EINTR: no wakeup by a connection */
 		}
 		atomic_fetch_add(&me->wakeups, 1);
+		tm_add(TM_WAIT_CALLS, 1);
 		got = take(me, lfd, id, mode == M_SHARED_ET);
 		if (mode == M_LOCK)
 			pthread_mutex_unlock(&sh->lock);
-		if (got == 0)
+		if (got == 0) {
 			atomic_fetch_add(&me->empty, 1);
+			tm_add(TM_EMPTY_WAKEUPS, 1);
+		}
 	}
 }
 
@@ -485,9 +499,22 @@ static void print_row(enum mode mode, const struct result *r)
 static int serve(enum mode mode, uint16_t want_port)
 {
 	int lfd, conn = 0;
-	uint16_t port = start_workers(mode, want_port, &lfd);
+	uint16_t port;
 	long acc0 = 0;
 	struct result prev, now;
+	char options[64];
+	struct tm_info info = { TM_KIND_SERVER, "herd", mode == M_ACCEPT || mode == M_REUSEPORT ? "accept" : "epoll_wait",
+				"127.0.0.1", options, want_port };
+
+	/*
+	 * Telemetry before fork(): the workers inherit the shared mapping and count into it
+	 * (wait_calls = wakeups that returned, empty_wakeups, accepts) for bin/iolab-view.
+	 */
+	snprintf(options, sizeof(options), "--mode %s -w %d", mode_names[mode], nworkers);
+	if (tm_open(&info) < 0)
+		fprintf(stderr, "iolab-herd: telemetry off: shm_open: %s\n", strerror(errno));
+	port = start_workers(mode, want_port, &lfd);
+	tm_set_port(port);
 
 	printf("listening on 127.0.0.1:%u\n", port);
 	fflush(stdout);
@@ -514,6 +541,7 @@ static int serve(enum mode mode, uint16_t want_port)
 	}
 	stop_workers(lfd);
 	fprintf(stderr, "iolab-herd --serve: %s, workers stopped\n", stop == SIGINT ? "SIGINT" : "SIGTERM");
+	tm_close();
 	return 0;
 }
 
@@ -616,6 +644,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "iolab-herd: --serve needs one --mode (try --help)\n");
 		return 2;
 	}
+	driver_pid = getpid();
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
 		die("mmap");

@@ -58,7 +58,17 @@ for mode in forget plain; do
 		[ $mode = forget ] && [ "$n" -ge 3 ] && break
 		sleep 0.1
 	done
+	# The viewer's figures: bin/iolab-stat reads the same telemetry segment.
+	"$IOLAB_BIN/iolab-stat" "$T_PID" >"$T_TMP/stat.$mode" 2>&1 || t_fail "iolab-stat $T_PID: $(cat "$T_TMP/stat.$mode")"
 	t_stop "$T_PID" || t_fail "iolab-close --serve exited $? on SIGTERM (want 0)"
+	[ -z "$(t_segment "$T_PID")" ] || t_fail "--serve left its telemetry segment $(t_segment "$T_PID")"
+	if [ $mode = forget ]; then
+		grep -qx 'active 3' "$T_TMP/stat.$mode" && grep -qx 'closes 0' "$T_TMP/stat.$mode" ||
+			t_fail "--forget-close telemetry: want active 3, closes 0: $(grep -E '^(accepts|closes|active) ' "$T_TMP/stat.$mode" | tr '\n' ' ')"
+	else
+		grep -qx 'active 0' "$T_TMP/stat.$mode" && grep -qx 'closes 3' "$T_TMP/stat.$mode" ||
+			t_fail "--serve telemetry: want active 0, closes 3: $(grep -E '^(accepts|closes|active) ' "$T_TMP/stat.$mode" | tr '\n' ' ')"
+	fi
 	if [ $mode = forget ]; then
 		[ "$n" -eq 3 ] || t_fail "--serve --forget-close: $n sockets in CLOSE_WAIT, want 3"
 		grep -q 'no close()' "$T_ERR" || t_fail "--serve --forget-close did not log the forgotten close"

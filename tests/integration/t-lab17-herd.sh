@@ -49,7 +49,11 @@ nc -z 127.0.0.1 "$T_PORT" || t_fail "nc -z could not connect"
 for _ in $(seq 1 50); do grep -q '^connection 1:' "$T_ERR" && break; sleep 0.1; done
 grep -q '^connection 1: .* 4 kernel wakeups; accepted by worker' "$T_ERR" ||
 	t_fail "--serve did not report connection 1 with 4 kernel wakeups: $(cat "$T_ERR")"
+"$IOLAB_BIN/iolab-stat" "$T_PID" >"$T_TMP/stat" 2>&1 || t_fail "iolab-stat $T_PID: $(cat "$T_TMP/stat")"
+grep -qx 'accepts 1' "$T_TMP/stat" || t_fail "--serve telemetry: want accepts 1: $(grep -E '^(accepts|wait_calls|empty_wakeups) ' "$T_TMP/stat" | tr '\n' ' ')"
+grep -q '^wait_calls [1-9]' "$T_TMP/stat" || t_fail "--serve telemetry: no wait_calls (wakeups)"
 t_stop "$T_PID" || t_fail "iolab-herd --serve exited $? on SIGTERM (want 0)"
+[ -z "$(t_segment "$T_PID")" ] || t_fail "--serve left its telemetry segment $(t_segment "$T_PID")"
 for p in $pids; do
 	kill -0 "$p" 2>/dev/null && t_fail "worker $p still running after the server stopped"
 done
