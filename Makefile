@@ -3,6 +3,7 @@
 #   make                 build everything into bin/
 #   make test            unit + integration suite, ends with "N passed, N failed, N skipped"
 #   make lab-N           start lab N (see LESSONS.md §N); make check-lab-N runs it headless
+#                        (BROKEN=1: against the lab's broken variant, where a check must fail)
 #   make deps            install the Debian packages iolab needs
 #   make doctor          what the labs depend on, and what to do about each problem
 #
@@ -160,10 +161,10 @@ test-integration: all
 # Each lab's scenario lives in its directory (labs/NN-name/scenario); labs/tools/run-lab runs it.
 # Static pattern rules: make never applies an implicit (%) rule to a .PHONY target.
 $(LABS): lab-%: all
-	@labs/tools/run-lab $*
+	@labs/tools/run-lab $(if $(BROKEN),--broken) $*
 
 $(CHECK_LABS): check-lab-%: all
-	@labs/tools/run-lab --check $*
+	@labs/tools/run-lab --check $(if $(BROKEN),--broken) $*
 
 # A number with no lab: say so and list the labs that exist.
 lab-%:
