@@ -1,0 +1,34 @@
+# tests/labcheck.sh — `make check-lab-N` and `make check-lab-N BROKEN=1` as a test (source it
+# after tests/lib.sh).  t_check_lab N MIN_PASS: the check must pass with at least MIN_PASS
+# PASS lines (exit 77 of the lab -> SKIP), leave nothing running or in /dev/shm; then the
+# broken variant must FAIL at least one check.  Sets T_CHECK_OUT and T_BROKEN_OUT.
+t_lab_leftovers() {   # t_lab_leftovers OUTFILE
+	local p pids
+	pids=$(sed -n 's/^started .*(pid \([0-9]*\).*/\1/p' "$1")
+	for p in $pids; do
+		kill -0 "$p" 2>/dev/null && t_fail "pid $p ($(ps -o args= -p "$p")) still running after run-lab --check"
+		[ -z "$(t_segment "$p")" ] || t_fail "telemetry segment $(t_segment "$p") left behind"
+	done
+	return 0
+}
+
+t_check_lab() {   # t_check_lab N MIN_PASS
+	local n=$1 min=$2 rc npass
+	local runlab=$IOLAB_ROOT/labs/tools/run-lab
+	T_CHECK_OUT=$T_TMP/check.out T_BROKEN_OUT=$T_TMP/broken.out
+	timeout 120 "$runlab" --check "$n" >"$T_CHECK_OUT" 2>&1; rc=$?
+	cat "$T_CHECK_OUT" >&2
+	[ $rc -eq 77 ] && t_skip "lab $n cannot run here: $(grep -h 'SKIP' "$T_CHECK_OUT" | head -1)"
+	[ $rc -eq 0 ] || t_fail "run-lab --check $n exited $rc"
+	grep -q '^FAIL' "$T_CHECK_OUT" && t_fail "a check failed"
+	npass=$(grep -c '^PASS' "$T_CHECK_OUT")
+	[ "$npass" -ge "$min" ] || t_fail "only $npass PASS lines (want >= $min): the scenario checks too little"
+	t_lab_leftovers "$T_CHECK_OUT"
+
+	timeout 120 "$runlab" --check --broken "$n" >"$T_BROKEN_OUT" 2>&1; rc=$?
+	sed 's/^/broken: /' "$T_BROKEN_OUT" >&2
+	[ $rc -eq 1 ] || t_fail "run-lab --check --broken $n exited $rc, want 1 (a check must fail)"
+	grep -q '^FAIL' "$T_BROKEN_OUT" || t_fail "the broken variant of lab $n failed no check"
+	t_lab_leftovers "$T_BROKEN_OUT"
+	return 0
+}
