@@ -1,7 +1,17 @@
-# tests/labcheck.sh — `make check-lab-N` and `make check-lab-N BROKEN=1` as a test (source it
-# after tests/lib.sh).  t_check_lab N MIN_PASS: the check must pass with at least MIN_PASS
-# PASS lines (exit 77 of the lab -> SKIP), leave nothing running or in /dev/shm; then the
-# broken variant must FAIL at least one check.  Sets T_CHECK_OUT and T_BROKEN_OUT.
+# tests/labcheck.sh — helpers for the tests of labs with a program of their own (source it
+# after tests/lib.sh).
+#
+#   t_want FILE JQ-EXPR WHY   the jq expression must be true of the JSON in FILE
+#   t_check_lab N MIN_PASS    `make check-lab-N` must pass with at least MIN_PASS PASS lines
+#                             (exit 77 of the lab -> SKIP) and leave nothing running or in
+#                             /dev/shm; then `make check-lab-N BROKEN=1` must FAIL a check.
+#                             Sets T_CHECK_OUT and T_BROKEN_OUT.
+command -v jq >/dev/null || t_skip "jq is not installed (make deps)"
+
+t_want() {
+	jq -e "$2" "$1" >/dev/null || t_fail "$3: jq '$2' is false in $(jq -c . "$1")"
+}
+
 t_lab_leftovers() {   # t_lab_leftovers OUTFILE
 	local p pids
 	pids=$(sed -n 's/^started .*(pid \([0-9]*\).*/\1/p' "$1")

@@ -44,6 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/cli.h"
 #include "common/diag.h"
 #include "common/net.h"
 #include "common/telemetry.h"
@@ -65,21 +66,6 @@ static void die(const char *what)
 	fprintf(stderr, "iolab-close: %s: %s\n", what, strerror(errno));
 	tm_close();   /* --serve: remove the telemetry segment */
 	exit(1);
-}
-
-static const char *errname(int e)
-{
-	const char *s = e ? strerrorname_np(e) : "0";
-
-	return s ? s : "?";
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 /* A connected pair on loopback: *cli connected to *srv (the accepted end). */
@@ -231,14 +217,14 @@ static void print_call(const char *label, const struct call *c, bool reading, bo
 {
 	if (json) {
 		printf("\"%s\":{\"ret\":%ld,\"errno\":%d,\"error\":\"%s\"}%s",
-		       label, c->ret, c->err, errname(c->err), last ? "" : ",");
+		       label, c->ret, c->err, cli_errname(c->err), last ? "" : ",");
 		return;
 	}
 	if (c->ret >= 0)
 		printf("  %-8s returned %ld%s\n", label, c->ret,
 		       reading && c->ret == 0 ? " (end of file)" : "");
 	else
-		printf("  %-8s -1 %s (%s)\n", label, errname(c->err), strerror(c->err));
+		printf("  %-8s -1 %s (%s)\n", label, cli_errname(c->err), strerror(c->err));
 }
 
 static void print_attempt(const struct attempt *a, bool reading, int ncalls)
@@ -263,21 +249,27 @@ static void print_attempt(const struct attempt *a, bool reading, int ncalls)
 
 /* ------------------------------------------------------------------ the cases */
 
+/* Two writes after the peer's RST (rst) or FIN, with SIGPIPE as each of `modes` says. */
+static void two_writes(bool rst, const enum pipe_mode *modes, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++) {
+		char what[96];
+		struct attempt a = after_peer_close(rst, modes[i], false, 2);
+
+		snprintf(what, sizeof(what), "the peer %s; two writes, SIGPIPE %s",
+			 rst ? "sent RST" : "closed (FIN)", pipe_mode_names[modes[i]]);
+		case_begin(names[i], what);
+		print_attempt(&a, false, 2);
+		case_end();
+	}
+}
+
 static void case_rst(void)
 {
 	static const enum pipe_mode modes[] = { PIPE_DEFAULT, PIPE_NOSIGNAL, PIPE_IGNORE };
 	static const char *const names[] = { "rst", "rst_nosignal", "rst_sigign" };
 
-	for (int i = 0; i < 3; i++) {
-		char what[96];
-		struct attempt a = after_peer_close(true, modes[i], false, 2);
-
-		snprintf(what, sizeof(what), "the peer sent RST; two writes, SIGPIPE %s",
-			 pipe_mode_names[modes[i]]);
-		case_begin(names[i], what);
-		print_attempt(&a, false, 2);
-		case_end();
-	}
+	two_writes(true, modes, names, 3);
 }
 
 static void case_fin(void)
@@ -285,16 +277,7 @@ static void case_fin(void)
 	static const enum pipe_mode modes[] = { PIPE_DEFAULT, PIPE_NOSIGNAL };
 	static const char *const names[] = { "fin", "fin_nosignal" };
 
-	for (int i = 0; i < 2; i++) {
-		char what[96];
-		struct attempt a = after_peer_close(false, modes[i], false, 2);
-
-		snprintf(what, sizeof(what), "the peer closed (FIN); two writes, SIGPIPE %s",
-			 pipe_mode_names[modes[i]]);
-		case_begin(names[i], what);
-		print_attempt(&a, false, 2);
-		case_end();
-	}
+	two_writes(false, modes, names, 2);
 }
 
 static void case_read(void)
@@ -326,7 +309,7 @@ static void case_timewait(void)
 	if (read(srv, b, sizeof(b)) != 0)      /* the server sees EOF ... */
 		die("read (expected end of file)");
 	close(srv);                            /* ... and closes: the passive closer (LAST_ACK) */
-	t0 = now_ms();
+	t0 = cli_now_ms();
 	usleep(100 * 1000);                    /* let the last ACK land */
 	if (diag_tcp_count(DIAG_STATE(TCP_TIME_WAIT), cport, sport, &active) < 0 ||
 	    diag_tcp_count(~0u, sport, cport, &passive) < 0)
@@ -336,12 +319,12 @@ static void case_timewait(void)
 
 		if (!json)
 			fprintf(stderr, "(--follow: waiting for port %u to leave TIME_WAIT, about a minute)\n", cport);
-		while (f.count > 0 && now_ms() - t0 < FOLLOW_MAX_S * 1000L) {
+		while (f.count > 0 && cli_now_ms() - t0 < FOLLOW_MAX_S * 1000L) {
 			usleep(200 * 1000);
 			if (diag_tcp_count(DIAG_STATE(TCP_TIME_WAIT), cport, sport, &f) < 0)
 				die("sock_diag");
 		}
-		gone_ms = f.count ? -1 : now_ms() - t0;
+		gone_ms = f.count ? -1 : cli_now_ms() - t0;
 	}
 	case_begin("timewait", "the client closes first, then the server");
 	if (json) {
@@ -607,14 +590,10 @@ static void usage(FILE *f)
 
 static int parse_int(const char *opt, const char *s, long lo, long hi)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi) {
-		fprintf(stderr, "iolab-close: %s: '%s' is not a number from %ld to %ld (try --help)\n",
-			opt, s, lo, hi);
+	if (!cli_parse_long(s, lo, hi, &v)) {
+		fprintf(stderr, "iolab-close: %s: '%s' is not a number from %ld to %ld (try --help)\n", opt, s, lo, hi);
 		exit(2);
 	}
 	return (int)v;
@@ -632,10 +611,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} cases[] = {
+	static const struct cli_case cases[] = {
 		{ "rst", case_rst },           { "fin", case_fin },
 		{ "read", case_read },         { "timewait", case_timewait },
 		{ "linger0", case_linger0 },   { "halfclose", case_halfclose },
@@ -677,17 +653,11 @@ int main(int argc, char **argv)
 		}
 		return serve(addr, port, forget || (bugs & BUG_FORGET_CLOSE));
 	}
-	for (int i = optind; i < argc; i++) {
-		size_t k;
-
-		for (k = 0; k < ncases && strcmp(argv[i], cases[k].name); k++)
-			;
-		if (k == ncases) {
-			fprintf(stderr, "iolab-close: unknown case '%s' (rst fin read timewait linger0 halfclose closewait)\n",
-				argv[i]);
-			return 2;
-		}
-		want[k] = any = true;
+	c = cli_pick_cases(cases, ncases, argc, argv, optind, want, &any);
+	if (c >= 0) {
+		fprintf(stderr, "iolab-close: unknown case '%s' (rst fin read timewait linger0 halfclose closewait)\n",
+			argv[c]);
+		return 2;
 	}
 	if (json)
 		printf("{\"forget_close\":%s,\"no_linger\":%s,", bugs & BUG_FORGET_CLOSE ? "true" : "false",
@@ -700,7 +670,7 @@ int main(int argc, char **argv)
 	for (size_t k = 0; k < ncases; k++) {
 		if (any && !want[k])
 			continue;
-		cases[k].fn();
+		cases[k].run();
 		fflush(stdout);
 	}
 	if (json)

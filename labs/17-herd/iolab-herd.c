@@ -51,6 +51,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 
+#include "common/cli.h"
 #include "common/net.h"
 #include "common/telemetry.h"
 
@@ -112,22 +113,6 @@ static void die(const char *what)
 	if (getpid() == driver_pid)
 		tm_close();   /* --serve: remove the segment (a worker leaves it to the driver) */
 	exit(1);
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !stop)
-		;
 }
 
 /* A listener on 127.0.0.1:port; SO_REUSEPORT for --mode reuseport. */
@@ -292,9 +277,9 @@ static atomic_long *f_accepts(struct worker *w) { return &w->accepts; }
 /* Wait until every worker is back in its waiting call and no counter moves for settle_ms. */
 static void settle(void)
 {
-	long last = -1, still_since = now_ms(), deadline = now_ms() + 5000;
+	long last = -1, still_since = cli_now_ms(), deadline = cli_now_ms() + 5000;
 
-	while (!stop && now_ms() < deadline) {
+	while (!stop && cli_now_ms() < deadline) {
 		long sum = total(f_wakeups) * 1000003 + total(f_accepts);
 		bool all_waiting = true;
 
@@ -302,11 +287,11 @@ static void settle(void)
 			all_waiting &= atomic_load(&sh->w[i].waiting) == 1;
 		if (sum != last || !all_waiting) {
 			last = sum;
-			still_since = now_ms();
-		} else if (now_ms() - still_since >= settle_ms) {
+			still_since = cli_now_ms();
+		} else if (cli_now_ms() - still_since >= settle_ms) {
 			return;
 		}
-		sleep_ms(2);
+		cli_sleep_ms(2);
 	}
 }
 
@@ -355,20 +340,20 @@ static uint16_t start_workers(enum mode mode, uint16_t want_port, int *lfd_out)
 	if (ep >= 0)
 		close(ep);
 	/* Wait for every worker to sit in its waiting call. */
-	for (long t0 = now_ms(); now_ms() - t0 < 5000;) {
+	for (long t0 = cli_now_ms(); cli_now_ms() - t0 < 5000;) {
 		bool all = true;
 
 		for (int i = 0; i < nworkers; i++)
 			all &= atomic_load(&sh->w[i].waiting) == 1;
 		if (all)
 			break;
-		sleep_ms(2);
+		cli_sleep_ms(2);
 	}
 	if (mode == M_REUSEPORT) {
 		close(lfd);   /* only the workers' listeners remain in the port's group */
 		lfd = -1;
 	}
-	sleep_ms(settle_ms);
+	cli_sleep_ms(settle_ms);
 	for (int i = 0; i < nworkers; i++)
 		sh->w[i].ctxsw0 = read_ctxsw(sh->w[i].pid);
 	*lfd_out = lfd;
@@ -462,6 +447,15 @@ static long max_of(const long *v)
 	return m;
 }
 
+/* "name":[v0,v1,...] and then `after`. */
+static void print_array(const char *name, const long *v, const char *after)
+{
+	printf("\"%s\":[", name);
+	for (int i = 0; i < nworkers; i++)
+		printf("%s%ld", i ? "," : "", v[i]);
+	printf("]%s", after);
+}
+
 static void print_json(enum mode mode, const struct result *r, bool first)
 {
 	printf("%s\"%s\":{\"mode\":\"%s\",\"wakeups\":%ld,\"accepts\":%ld,\"empty\":%ld,"
@@ -470,19 +464,10 @@ static void print_json(enum mode mode, const struct result *r, bool first)
 	       first ? "" : ",", mode_keys[mode], mode_names[mode], r->wakeups, r->accepts, r->empty,
 	       r->ctxsw, r->failed, nconns ? (double)r->wakeups / nconns : 0.0,
 	       workers_that_accepted(r), max_of(r->w_accepts));
-	printf("\"wakeups\":[");
-	for (int i = 0; i < nworkers; i++)
-		printf("%s%ld", i ? "," : "", r->w_wakeups[i]);
-	printf("],\"accepts\":[");
-	for (int i = 0; i < nworkers; i++)
-		printf("%s%ld", i ? "," : "", r->w_accepts[i]);
-	printf("],\"empty\":[");
-	for (int i = 0; i < nworkers; i++)
-		printf("%s%ld", i ? "," : "", r->w_empty[i]);
-	printf("],\"kernel_wakeups\":[");
-	for (int i = 0; i < nworkers; i++)
-		printf("%s%ld", i ? "," : "", r->w_ctxsw[i]);
-	printf("]}}");
+	print_array("wakeups", r->w_wakeups, ",");
+	print_array("accepts", r->w_accepts, ",");
+	print_array("empty", r->w_empty, ",");
+	print_array("kernel_wakeups", r->w_ctxsw, "}}");
 }
 
 static void print_row(enum mode mode, const struct result *r)
@@ -524,7 +509,7 @@ static int serve(enum mode mode, uint16_t want_port)
 	fprintf(stderr, "\nconnect with: nc -z 127.0.0.1 %u   (one line per connection below)\n", port);
 	collect(&prev);
 	while (!stop) {
-		sleep_ms(20);
+		cli_sleep_ms(20);
 		if (total(f_accepts) == acc0)
 			continue;
 		settle();
@@ -576,12 +561,9 @@ static void usage(FILE *f)
 
 static int parse_int(const char *opt, const char *s, long lo, long hi)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi) {
+	if (!cli_parse_long(s, lo, hi, &v)) {
 		fprintf(stderr, "iolab-herd: %s: '%s' is not a number from %ld to %ld (try --help)\n", opt, s, lo, hi);
 		exit(2);
 	}

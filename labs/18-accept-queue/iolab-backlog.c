@@ -51,6 +51,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "common/cli.h"
 #include "common/diag.h"
 #include "common/net.h"
 
@@ -72,29 +73,6 @@ static void die(const char *what)
 {
 	fprintf(stderr, "iolab-backlog: %s: %s\n", what, strerror(errno));
 	exit(1);
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-static const char *errname(int e)
-{
-	const char *s = e ? strerrorname_np(e) : "0";
-
-	return s ? s : "?";
 }
 
 static const char *tcp_state_name(int st)
@@ -318,7 +296,7 @@ static void queue_case(const char *name, int abort_on_overflow)
 	/* What `ss -tln` shows for the listener: Recv-Q = completed and waiting, Send-Q = backlog. */
 	if (diag_tcp_count(DIAG_STATE(TCP_LISTEN), port, 0, &q) < 0)
 		die("sock_diag");
-	sleep_ms((long)(watch_s * 1000));
+	cli_sleep_ms((long)(watch_s * 1000));
 	ti = tcpinfo(cfd[stuck >= 0 ? stuck : 0]);
 	ti2 = tcpinfo(cfd[stuck2 >= 0 ? stuck2 : 0]);
 	if (stuck >= 0 && r1 < 0) {
@@ -340,7 +318,7 @@ static void queue_case(const char *name, int abort_on_overflow)
 			       "\"listen_overflows\":%ld,\"listen_drops\":%ld,\"netns\":%s",
 			       backlog, nc, established, q.rqueue, q.wqueue, abort_on_overflow, (long)(watch_s * 1000),
 			       stuck >= 0 ? tcp_state_name(st) : "none", st == TCP_SYN_SENT ? "true" : "false",
-			       stuck >= 0 ? ti.tcpi_total_retrans : 0, errname(err),
+			       stuck >= 0 ? ti.tcpi_total_retrans : 0, cli_errname(err),
 			       err == ECONNREFUSED || err == ECONNRESET ? "true" : "false",
 			       stuck2 >= 0 ? tcp_state_name(ti2.tcpi_state) : "none",
 			       stuck2 >= 0 ? ti2.tcpi_total_retrans : 0, of, dr, in_netns ? "true" : "false");
@@ -350,7 +328,7 @@ static void queue_case(const char *name, int abort_on_overflow)
 			if (stuck >= 0)
 				printf("  client %d after %.1f s: %s, %u SYN retransmission(s)%s%s\n", stuck + 1, watch_s,
 				       tcp_state_name(st), ti.tcpi_total_retrans, err ? ", connect error " : "",
-				       err ? errname(err) : "");
+				       err ? cli_errname(err) : "");
 			if (stuck2 >= 0)
 				printf("  client %d after %.1f s: %s, %u SYN retransmission(s)\n", stuck2 + 1, watch_s,
 				       tcp_state_name(ti2.tcpi_state), ti2.tcpi_total_retrans);
@@ -368,16 +346,22 @@ static void queue_case(const char *name, int abort_on_overflow)
 
 static void case_queue(void) { queue_case("queue", 0); }
 
+/* --no-netns: a case that changes a sysctl is reported as skipped.  Returns true then. */
+static bool skipped_without_netns(const char *name)
+{
+	if (in_netns)
+		return false;
+	case_begin(name, "skipped: --no-netns (changing the sysctl needs our own namespace)");
+	if (json)
+		printf("\"skipped\":true");
+	case_end();
+	return true;
+}
+
 static void case_abort(void)
 {
-	if (!in_netns) {
-		case_begin("abort", "skipped: --no-netns (changing the sysctl needs our own namespace)");
-		if (json)
-			printf("\"skipped\":true");
-		case_end();
-		return;
-	}
-	queue_case("abort", 1);
+	if (!skipped_without_netns("abort"))
+		queue_case("abort", 1);
 }
 
 /* ------------------------------------------------------------------ late */
@@ -410,12 +394,12 @@ static void late_one(int abort_on_overflow, bool first)
 		if (connect_result(others[i], CONNECT_WAIT_MS) != 0 || write(others[i], "o", 1) != 1)
 			die("late: a client did not connect");
 	}
-	for (long t0 = now_ms(); now_ms() - t0 < 1000; sleep_ms(5))
+	for (long t0 = cli_now_ms(); cli_now_ms() - t0 < 1000; cli_sleep_ms(5))
 		if (diag_tcp_count(DIAG_STATE(TCP_LISTEN), port, 0, &q) == 0 && (int)q.rqueue >= backlog + 1)
 			break;
 	if (write(x, "x", 1) != 1)   /* X's first byte: now the server creates X's connection */
 		die("late: write X");
-	sleep_ms((long)(watch_s * 1000 / 2));
+	cli_sleep_ms((long)(watch_s * 1000 / 2));
 	ti = tcpinfo(x);
 	st = ti.tcpi_state;
 	r = recv(x, &b, 1, MSG_DONTWAIT);
@@ -425,11 +409,11 @@ static void late_one(int abort_on_overflow, bool first)
 		printf("%s\"abort%d\":{\"state\":\"%s\",\"reset\":%s,\"read_errno\":%d,\"read_error\":\"%s\","
 		       "\"retransmits\":%u,\"listen_overflows\":%ld,\"queued\":%u}",
 		       first ? "" : ",", abort_on_overflow, tcp_state_name(st), rerr == ECONNRESET ? "true" : "false",
-		       rerr, errname(rerr), ti.tcpi_total_retrans, of, q.rqueue);
+		       rerr, cli_errname(rerr), ti.tcpi_total_retrans, of, q.rqueue);
 	else
 		printf("  tcp_abort_on_overflow=%d: X is %s, its read: %s, %u retransmission(s) of its byte, "
 		       "ListenOverflows +%ld (queue held %u)\n",
-		       abort_on_overflow, tcp_state_name(st), rerr ? errname(rerr) : "nothing yet (EAGAIN)",
+		       abort_on_overflow, tcp_state_name(st), rerr ? cli_errname(rerr) : "nothing yet (EAGAIN)",
 		       ti.tcpi_total_retrans, of, q.rqueue);
 	close(x);
 	for (int i = 0; i < backlog + 1; i++)
@@ -439,13 +423,8 @@ static void late_one(int abort_on_overflow, bool first)
 
 static void case_late(void)
 {
-	if (!in_netns) {
-		case_begin("late", "skipped: --no-netns (changing the sysctl needs our own namespace)");
-		if (json)
-			printf("\"skipped\":true");
-		case_end();
+	if (skipped_without_netns("late"))
 		return;
-	}
 	case_begin("late", "the final ACK of a handshake arrives when the queue is full");
 	late_one(0, true);
 	late_one(1, false);
@@ -487,7 +466,7 @@ static void emfile_one(const char *name, bool spare, bool first)
 			c[i] = start_connect(port);
 			connect_result(c[i], CONNECT_WAIT_MS);
 		}
-		sleep_ms(1500);
+		cli_sleep_ms(1500);
 		for (int i = 0; i < EMFILE_CLIENTS; i++) {
 			char b;
 
@@ -515,7 +494,7 @@ static void emfile_one(const char *name, bool spare, bool first)
 	}
 	if (setrlimit(RLIMIT_NOFILE, &lim) < 0)
 		die("setrlimit");
-	for (t0 = now_ms(); now_ms() - t0 < 1000;) {
+	for (t0 = cli_now_ms(); cli_now_ms() - t0 < 1000;) {
 		struct epoll_event out;
 		int n = epoll_wait(ep, &out, 1, 100), fd;
 
@@ -576,7 +555,7 @@ static void aborted_one(bool rst, bool first)
 	if (rst)
 		setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(c);                 /* the client gives up while queued */
-	sleep_ms(50);
+	cli_sleep_ms(50);
 	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
 	if (fd < 0)
 		aerr = errno;
@@ -588,13 +567,13 @@ static void aborted_one(bool rst, bool first)
 	if (json)
 		printf("%s\"%s\":{\"accept_ret\":%d,\"accept_errno\":%d,\"accept_error\":\"%s\",\"econnaborted\":%s,"
 		       "\"read_ret\":%zd,\"read_error\":\"%s\"}",
-		       first ? "" : ",", rst ? "rst" : "fin", fd < 0 ? -1 : 0, aerr, errname(aerr),
-		       aerr == ECONNABORTED ? "true" : "false", r, errname(rerr));
+		       first ? "" : ",", rst ? "rst" : "fin", fd < 0 ? -1 : 0, aerr, cli_errname(aerr),
+		       aerr == ECONNABORTED ? "true" : "false", r, cli_errname(rerr));
 	else
 		printf("  client closed with %s before accept(): accept() %s%s; read() %s%s\n",
 		       rst ? "RST" : "FIN", fd < 0 ? "-1 " : "returned a socket",
-		       fd < 0 ? errname(aerr) : "", fd < 0 ? "not called" : (r == 0 ? "returned 0 (end of file)" : "-1 "),
-		       fd >= 0 && r < 0 ? errname(rerr) : "");
+		       fd < 0 ? cli_errname(aerr) : "", fd < 0 ? "not called" : (r == 0 ? "returned 0 (end of file)" : "-1 "),
+		       fd >= 0 && r < 0 ? cli_errname(rerr) : "");
 	close(lfd);
 }
 
@@ -617,7 +596,7 @@ static int serve(uint16_t port, double every)
 				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct sigaction sa = { .sa_handler = on_signal };
 	int one = 1, lfd, held[1024], nheld = 0;
-	long next = now_ms() + (long)(every * 1000);
+	long next = cli_now_ms() + (long)(every * 1000);
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -634,12 +613,12 @@ static int serve(uint16_t port, double every)
 	fprintf(stderr, "iolab-backlog --serve: listen(fd, %d) and %s; pid %d\n", backlog,
 		every > 0 ? "accept one connection now and then" : "never accept()", (int)getpid());
 	while (!stop) {
-		sleep_ms(100);
-		if (every > 0 && now_ms() >= next) {
+		cli_sleep_ms(100);
+		if (every > 0 && cli_now_ms() >= next) {
 			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 			uint16_t pp = fd >= 0 ? net_peer_port(fd) : 0;
 
-			next = now_ms() + (long)(every * 1000);
+			next = cli_now_ms() + (long)(every * 1000);
 			if (fd >= 0 && nheld < 1024) {
 				held[nheld++] = fd;   /* kept open (not read): the client stays connected */
 				fprintf(stderr, "accepted the connection from port %u (%d so far)\n", pp, nheld);
@@ -689,18 +668,17 @@ static void usage(FILE *f)
 		"LESSONS.md section 18.\n", MAX_BACKLOG);
 }
 
-static double parse_num(const char *opt, const char *s, double lo, double hi)
+static double parse_num(const char *opt, const char *s, double lo, double hi, bool whole)
 {
-	char *end;
+	long l;
 	double v;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || v < lo || v > hi) {
-		fprintf(stderr, "iolab-backlog: %s: '%s' is not a number from %g to %g (try --help)\n", opt, s, lo, hi);
+	if (whole ? !cli_parse_long(s, (long)lo, (long)hi, &l) : !cli_parse_double(s, lo, hi, &v)) {
+		fprintf(stderr, "iolab-backlog: %s: '%s' is not a %snumber from %g to %g (try --help)\n",
+			opt, s, whole ? "whole " : "", lo, hi);
 		exit(2);
 	}
-	return v;
+	return whole ? (double)l : v;
 }
 
 int main(int argc, char **argv)
@@ -716,10 +694,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} cases[] = {
+	static const struct cli_case cases[] = {
 		{ "queue", case_queue }, { "abort", case_abort }, { "late", case_late },
 		{ "emfile", case_emfile }, { "aborted", case_aborted },
 	};
@@ -732,12 +707,12 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "hb:p:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
-		case 'b': backlog = (int)parse_num("--backlog", optarg, 1, MAX_BACKLOG); break;
-		case 'W': watch_s = parse_num("--watch", optarg, 0.1, 120); break;
+		case 'b': backlog = (int)parse_num("--backlog", optarg, 1, MAX_BACKLOG, true); break;
+		case 'W': watch_s = parse_num("--watch", optarg, 0.1, 120, false); break;
 		case 'N': netns = false; break;
 		case 'S': do_serve = true; break;
-		case 'e': every = parse_num("--accept-every", optarg, 0, 3600); break;
-		case 'p': port = (uint16_t)parse_num("-p", optarg, 0, 65535); break;
+		case 'e': every = parse_num("--accept-every", optarg, 0, 3600, false); break;
+		case 'p': port = (uint16_t)parse_num("-p", optarg, 0, 65535, true); break;
 		case 'B':
 			if (!strcmp(optarg, "accept"))
 				bugs |= BUG_ACCEPT;
@@ -759,16 +734,10 @@ int main(int argc, char **argv)
 		}
 		return serve(port, every);
 	}
-	for (int i = optind; i < argc; i++) {
-		size_t k;
-
-		for (k = 0; k < ncases && strcmp(argv[i], cases[k].name); k++)
-			;
-		if (k == ncases) {
-			fprintf(stderr, "iolab-backlog: unknown case '%s' (queue abort late emfile aborted)\n", argv[i]);
-			return 2;
-		}
-		want[k] = any = true;
+	c = cli_pick_cases(cases, ncases, argc, argv, optind, want, &any);
+	if (c >= 0) {
+		fprintf(stderr, "iolab-backlog: unknown case '%s' (queue abort late emfile aborted)\n", argv[c]);
+		return 2;
 	}
 	if (netns)
 		enter_netns();
@@ -784,7 +753,7 @@ int main(int argc, char **argv)
 	for (size_t k = 0; k < ncases; k++) {
 		if (any && !want[k])
 			continue;
-		cases[k].fn();
+		cases[k].run();
 	}
 	if (json)
 		printf("}\n");

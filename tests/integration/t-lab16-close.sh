@@ -6,38 +6,33 @@
 # half-closes; a server that closes leaves no CLOSE_WAIT.  Then the broken variants
 # (--bug=forget-close, --bug=no-linger, --serve --forget-close) must show the failure.
 . "$IOLAB_ROOT/tests/lib.sh"
+. "$IOLAB_ROOT/tests/labcheck.sh"
 
 P=$IOLAB_BIN/iolab-close
 [ -x "$P" ] || t_skip "bin/iolab-close is not built (make)"
-command -v jq >/dev/null || t_skip "jq is not installed (make deps)"
-
-# want FILE JQ-EXPR WHY: the expression must be true in the JSON.
-want() {
-	jq -e "$2" "$1" >/dev/null || t_fail "$3: jq '$2' is false in $(jq -c . "$1")"
-}
 
 "$P" --json >"$T_TMP/all.json" 2>"$T_TMP/all.err" || t_fail "iolab-close --json exited $?: $(cat "$T_TMP/all.err")"
 j=$T_TMP/all.json
-want "$j" '.rst.write1.error == "ECONNRESET"' "write 1 after RST"
-want "$j" '.rst.killed_by == 13 and .rst.calls_returned == 1' "write 2 after RST must die of SIGPIPE"
-want "$j" '.rst_nosignal.write2.error == "EPIPE" and .rst_nosignal.killed_by == 0' "MSG_NOSIGNAL"
-want "$j" '.rst_sigign.write2.error == "EPIPE" and .rst_sigign.killed_by == 0' "SIG_IGN"
-want "$j" '.fin.write1.ret == 1 and .fin.killed_by == 13' "after FIN: write 1 ok, write 2 SIGPIPE"
-want "$j" '.fin_nosignal.write2.error == "EPIPE"' "after FIN with MSG_NOSIGNAL"
-want "$j" '.read_rst.killed_by == 0 and .read_rst.read1.error == "ECONNRESET" and .read_rst.read2.ret == 0' "read after RST"
-want "$j" '.read_fin.killed_by == 0 and .read_fin.read1.ret == 0 and .read_fin.read3.ret == 0' "read after FIN"
-want "$j" '.timewait.time_wait == 1 and .timewait.expires_ms > 55000 and .timewait.expires_ms <= 60000' "TIME_WAIT 60 s"
-want "$j" '.timewait.passive_sockets == 0' "the passive closer keeps nothing"
-want "$j" '.linger0.peer_read.error == "ECONNRESET" and .linger0.time_wait == 0' "SO_LINGER {1,0}"
-want "$j" '.halfclose.peer_read.ret == 0 and .halfclose.peer_write.ret == 5 and .halfclose.our_read.ret == 5 and .halfclose.our_eof.ret == 0' "half-close"
-want "$j" '.closewait.close_wait == 0' "a server that closes"
+t_want "$j" '.rst.write1.error == "ECONNRESET"' "write 1 after RST"
+t_want "$j" '.rst.killed_by == 13 and .rst.calls_returned == 1' "write 2 after RST must die of SIGPIPE"
+t_want "$j" '.rst_nosignal.write2.error == "EPIPE" and .rst_nosignal.killed_by == 0' "MSG_NOSIGNAL"
+t_want "$j" '.rst_sigign.write2.error == "EPIPE" and .rst_sigign.killed_by == 0' "SIG_IGN"
+t_want "$j" '.fin.write1.ret == 1 and .fin.killed_by == 13' "after FIN: write 1 ok, write 2 SIGPIPE"
+t_want "$j" '.fin_nosignal.write2.error == "EPIPE"' "after FIN with MSG_NOSIGNAL"
+t_want "$j" '.read_rst.killed_by == 0 and .read_rst.read1.error == "ECONNRESET" and .read_rst.read2.ret == 0' "read after RST"
+t_want "$j" '.read_fin.killed_by == 0 and .read_fin.read1.ret == 0 and .read_fin.read3.ret == 0' "read after FIN"
+t_want "$j" '.timewait.time_wait == 1 and .timewait.expires_ms > 55000 and .timewait.expires_ms <= 60000' "TIME_WAIT 60 s"
+t_want "$j" '.timewait.passive_sockets == 0' "the passive closer keeps nothing"
+t_want "$j" '.linger0.peer_read.error == "ECONNRESET" and .linger0.time_wait == 0' "SO_LINGER {1,0}"
+t_want "$j" '.halfclose.peer_read.ret == 0 and .halfclose.peer_write.ret == 5 and .halfclose.our_read.ret == 5 and .halfclose.our_eof.ret == 0' "half-close"
+t_want "$j" '.closewait.close_wait == 0' "a server that closes"
 t_log "iolab-close: $(jq -c '{rst: .rst.write1.error, rst2: .rst.killed_by, fin1: .fin.write1.ret, tw_ms: .timewait.expires_ms, linger0_tw: .linger0.time_wait}' "$j")"
 
 # The broken variants: what the lab's checks must catch.
 "$P" --json --clients 4 --bug=forget-close --bug=no-linger closewait linger0 >"$T_TMP/bug.json" ||
 	t_fail "iolab-close --bug=... exited $?"
-want "$T_TMP/bug.json" '.closewait.close_wait == 4 and .closewait.forgot_close' "forget-close must leave 4 sockets in CLOSE_WAIT"
-want "$T_TMP/bug.json" '.linger0.time_wait == 1 and .linger0.peer_read.ret == 0' "no-linger must leave TIME_WAIT and a FIN"
+t_want "$T_TMP/bug.json" '.closewait.close_wait == 4 and .closewait.forgot_close' "forget-close must leave 4 sockets in CLOSE_WAIT"
+t_want "$T_TMP/bug.json" '.linger0.time_wait == 1 and .linger0.peer_read.ret == 0' "no-linger must leave TIME_WAIT and a FIN"
 
 # Usage errors: exit 2.
 for args in "--clients 0" "--bogus" "nocase" "--bug=nothing" "--serve rst"; do

@@ -8,35 +8,31 @@
 # accept() (no ECONNABORTED).  --bug=accept and --bug=no-spare must break those claims.
 # Skips (77) where network namespaces are not allowed.
 . "$IOLAB_ROOT/tests/lib.sh"
+. "$IOLAB_ROOT/tests/labcheck.sh"
 
 P=$IOLAB_BIN/iolab-backlog
 [ -x "$P" ] || t_skip "bin/iolab-backlog is not built (make)"
-command -v jq >/dev/null || t_skip "jq is not installed (make deps)"
-
-want() {
-	jq -e "$2" "$1" >/dev/null || t_fail "$3: jq '$2' is false in $(jq -c . "$1")"
-}
 
 "$P" --json --watch 1.5 >"$T_TMP/b.json" 2>"$T_TMP/b.err"; rc=$?
 [ $rc -eq 77 ] && t_skip "$(grep -h SKIP "$T_TMP/b.json" "$T_TMP/b.err" | head -1)"
 [ $rc -eq 0 ] || t_fail "iolab-backlog exited $rc: $(cat "$T_TMP/b.err")"
 j=$T_TMP/b.json
-want "$j" '.netns == true' "ran in its own namespace"
-want "$j" '.queue.established == 3 and .queue.recv_q == 3 and .queue.send_q == 2' "backlog 2 -> 3 queued"
-want "$j" '.queue.next_syn_sent and .queue.next_retransmits >= 1 and (.queue.next_refused_or_reset | not)' "4th client: SYN dropped, retransmitted"
-want "$j" '.queue.listen_overflows >= 2 and .queue.listen_drops >= 2' "ListenOverflows/ListenDrops"
-want "$j" '.abort.next_syn_sent and .abort.established == 3' "abort_on_overflow=1: the SYN is still dropped"
-want "$j" '.late.abort1.reset and .late.abort1.read_error == "ECONNRESET"' "abort_on_overflow=1 resets a late ACK"
-want "$j" '(.late.abort0.reset | not) and .late.abort0.state == "ESTABLISHED" and .late.abort0.retransmits >= 1' "abort_on_overflow=0 drops a late ACK"
-want "$j" '.emfile.plain.emfile_errors > 1000 and .emfile.plain.clients_closed == 0' "EMFILE: plain accept4 spins"
-want "$j" '.emfile.spare.clients_closed >= 1 and .emfile.spare.emfile_errors < 100' "EMFILE: the spare descriptor sheds"
-want "$j" '(.aborted.rst.econnaborted | not) and .aborted.rst.read_error == "ECONNRESET" and .aborted.fin.read_ret == 0' "a client that left before accept()"
+t_want "$j" '.netns == true' "ran in its own namespace"
+t_want "$j" '.queue.established == 3 and .queue.recv_q == 3 and .queue.send_q == 2' "backlog 2 -> 3 queued"
+t_want "$j" '.queue.next_syn_sent and .queue.next_retransmits >= 1 and (.queue.next_refused_or_reset | not)' "4th client: SYN dropped, retransmitted"
+t_want "$j" '.queue.listen_overflows >= 2 and .queue.listen_drops >= 2' "ListenOverflows/ListenDrops"
+t_want "$j" '.abort.next_syn_sent and .abort.established == 3' "abort_on_overflow=1: the SYN is still dropped"
+t_want "$j" '.late.abort1.reset and .late.abort1.read_error == "ECONNRESET"' "abort_on_overflow=1 resets a late ACK"
+t_want "$j" '(.late.abort0.reset | not) and .late.abort0.state == "ESTABLISHED" and .late.abort0.retransmits >= 1' "abort_on_overflow=0 drops a late ACK"
+t_want "$j" '.emfile.plain.emfile_errors > 1000 and .emfile.plain.clients_closed == 0' "EMFILE: plain accept4 spins"
+t_want "$j" '.emfile.spare.clients_closed >= 1 and .emfile.spare.emfile_errors < 100' "EMFILE: the spare descriptor sheds"
+t_want "$j" '(.aborted.rst.econnaborted | not) and .aborted.rst.read_error == "ECONNRESET" and .aborted.fin.read_ret == 0' "a client that left before accept()"
 t_log "iolab-backlog: $(jq -c '{q: .queue.established, rq: .queue.recv_q, st: .queue.next_state, rtx: .queue.next_retransmits, of: .queue.listen_overflows, late1: .late.abort1.read_error, emfile: .emfile.plain.emfile_errors}' "$j")"
 
 # The broken variants.
 "$P" --json --watch 0.5 --bug=accept --bug=no-spare queue emfile >"$T_TMP/bug.json" || t_fail "iolab-backlog --bug=... exited $?"
-want "$T_TMP/bug.json" '.queue.established == 5 and (.queue.next_syn_sent | not)' "--bug=accept: every client gets in"
-want "$T_TMP/bug.json" '.emfile.spare.clients_closed == 0 and .emfile.spare.emfile_errors > 1000' "--bug=no-spare: the second server spins too"
+t_want "$T_TMP/bug.json" '.queue.established == 5 and (.queue.next_syn_sent | not)' "--bug=accept: every client gets in"
+t_want "$T_TMP/bug.json" '.emfile.spare.clients_closed == 0 and .emfile.spare.emfile_errors > 1000' "--bug=no-spare: the second server spins too"
 
 for args in "-b 0" "--watch x" "nocase" "--bug=x" "--serve queue"; do
 	# shellcheck disable=SC2086
