@@ -57,6 +57,14 @@ void cli_sleep_ms(long ms)
 		;   /* a signal cut it short: sleep the rest */
 }
 
+int cli_name_index(const char *const *names, const char *s)
+{
+	for (int i = 0; names[i]; i++)
+		if (!strcmp(names[i], s))
+			return i;
+	return -1;
+}
+
 int cli_pick_cases(const struct cli_case *cases, size_t n, int argc, char **argv, int first,
 		   bool *want, bool *any)
 {

@@ -20,6 +20,9 @@ const char *cli_errname(int e);
 long cli_now_ms(void);           /* CLOCK_MONOTONIC, milliseconds */
 void cli_sleep_ms(long ms);      /* sleeps the whole time, through EINTR */
 
+/* The index of s in names (a NULL-terminated list), or -1: for --bug=NAME and the like. */
+int cli_name_index(const char *const *names, const char *s);
+
 /* A program's cases, chosen by name on its command line (none named = all). */
 struct cli_case {
 	const char *name;

@@ -54,7 +54,8 @@
 #define FOLLOW_MAX_S  200   /* --follow gives up after this long */
 
 /* --bug=NAME (repeatable): a deliberate mistake, so that the lab's check can be seen to fail. */
-enum { BUG_FORGET_CLOSE = 1, BUG_NO_LINGER = 2 };
+enum { BUG_FORGET_CLOSE = 1, BUG_NO_LINGER = 2 };   /* bits: 1 << index in bug_names */
+static const char *const bug_names[] = { "forget-close", "no-linger", NULL };
 static unsigned bugs;
 static int      nclients = 5;
 static bool     follow;
@@ -633,14 +634,11 @@ int main(int argc, char **argv)
 		case 'a': addr = optarg; break;
 		case 'p': port = (uint16_t)parse_int("-p", optarg, 0, 65535); break;
 		case 'B':
-			if (!strcmp(optarg, "forget-close"))
-				bugs |= BUG_FORGET_CLOSE;
-			else if (!strcmp(optarg, "no-linger"))
-				bugs |= BUG_NO_LINGER;
-			else {
+			if (cli_name_index(bug_names, optarg) < 0) {
 				fprintf(stderr, "iolab-close: --bug: unknown bug '%s' (forget-close, no-linger)\n", optarg);
 				return 2;
 			}
+			bugs |= 1u << cli_name_index(bug_names, optarg);
 			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

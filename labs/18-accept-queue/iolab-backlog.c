@@ -62,7 +62,8 @@
 #define EMFILE_CLIENTS   6     /* emfile: clients, more than the slack */
 
 /* --bug=NAME (repeatable): a deliberate mistake, so that the lab's check can be seen to fail. */
-enum { BUG_ACCEPT = 1, BUG_NO_SPARE = 2 };
+enum { BUG_ACCEPT = 1, BUG_NO_SPARE = 2 };   /* bits: 1 << index in bug_names */
+static const char *const bug_names[] = { "accept", "no-spare", NULL };
 static unsigned bugs;
 static int  backlog = 2;
 static double watch_s = 3.5;
@@ -714,14 +715,11 @@ int main(int argc, char **argv)
 		case 'e': every = parse_num("--accept-every", optarg, 0, 3600, false); break;
 		case 'p': port = (uint16_t)parse_num("-p", optarg, 0, 65535, true); break;
 		case 'B':
-			if (!strcmp(optarg, "accept"))
-				bugs |= BUG_ACCEPT;
-			else if (!strcmp(optarg, "no-spare"))
-				bugs |= BUG_NO_SPARE;
-			else {
+			if (cli_name_index(bug_names, optarg) < 0) {
 				fprintf(stderr, "iolab-backlog: --bug: unknown bug '%s' (accept, no-spare)\n", optarg);
 				return 2;
 			}
+			bugs |= 1u << cli_name_index(bug_names, optarg);
 			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

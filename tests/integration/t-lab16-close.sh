@@ -35,11 +35,7 @@ t_want "$T_TMP/bug.json" '.closewait.close_wait == 4 and .closewait.forgot_close
 t_want "$T_TMP/bug.json" '.linger0.time_wait == 1 and .linger0.peer_read.ret == 0' "no-linger must leave TIME_WAIT and a FIN"
 
 # Usage errors: exit 2.
-for args in "--clients 0" "--bogus" "nocase" "--bug=nothing" "--serve rst"; do
-	# shellcheck disable=SC2086
-	"$P" $args >/dev/null 2>&1; rc=$?
-	[ $rc -eq 2 ] || t_fail "iolab-close $args exited $rc, want 2"
-done
+t_usage_errors iolab-close "--clients 0" "--bogus" "nocase" "--bug=nothing" "--serve rst"
 
 # --serve --forget-close: clients that leave pile up in CLOSE_WAIT; without it, none.
 for mode in forget plain; do
