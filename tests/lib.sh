@@ -86,3 +86,52 @@ t_stop() {
 
 # The telemetry segment of a pid, if any.
 t_segment() { ls /dev/shm/"$IOLAB_SHM_PREFIX".*."$1" 2>/dev/null | head -1; }
+
+# t_lab N normal|broken [DOCTOR_CHECK]: the test of lab N's check (tests/integration/t-labN*.sh).
+#   normal: `run-lab --check N` (make check-lab-N) passes: no FAIL, at least 5 PASS lines.
+#   broken: `run-lab --check --broken N` (make check-lab-N BROKEN=1) must FAIL a check --
+#           the check can fail, and fails when the lab's mechanism is broken.
+# Either way nothing it started may be left running or in /dev/shm.  DOCTOR_CHECK (an
+# iolab-doctor --only name) skips the test where the machine lacks the lab's feature.
+# Timing-sensitive checks (lab 6's latencies) run under the benchmark lock.
+t_lab() {
+	local n=$1 kind=$2 feature=${3:-} out=$T_TMP/check.out rc npass pids p
+	local runlab=$IOLAB_ROOT/labs/tools/run-lab args=(--check)
+	[ "$kind" = broken ] && args+=(--broken)
+	if [ -n "$feature" ]; then
+		"$IOLAB_BIN/iolab-doctor" --only "$feature" >"$T_TMP/doctor" 2>&1 ||
+			t_skip "lab $n needs $feature, which this machine does not give: $(sed 's/^ *//' "$T_TMP/doctor" | tr '\n' ' ')"
+	fi
+	exec 9>>/tmp/iolab-bench.lock
+	flock -w 90 9 || t_log "(the benchmark lock is busy: running without it)"
+	timeout 150 "$runlab" "${args[@]}" "$n" >"$out" 2>&1; rc=$?
+	flock -u 9
+	cat "$out" >&2
+	case $rc in
+	3)  t_skip "lab $n: a program it needs is not built (make)" ;;
+	77) t_skip "lab $n cannot run here: $(grep SKIP "$out" | tail -1)" ;;
+	esac
+	if grep -q "has no 'broken' line" "$out"; then
+		t_skip "lab $n has no broken variant yet: its scenario declares no 'broken' line (see the scenario's comment for what it needs)"
+	fi
+	npass=$(grep -c '^PASS' "$out")
+	if [ "$kind" = broken ]; then
+		[ $rc -eq 1 ] || t_fail "run-lab --check --broken $n exited $rc, want 1 (a check failed)"
+		grep -q '^FAIL' "$out" || t_fail "the broken variant of lab $n passed every check: the check cannot see the bug"
+		grep -q '^broken variant: ' "$out" || t_fail "no 'broken variant:' line: --broken changed nothing"
+	else
+		[ $rc -eq 0 ] || t_fail "run-lab --check $n exited $rc"
+		grep -q '^FAIL' "$out" && t_fail "a check failed"
+		[ "$npass" -ge 5 ] || t_fail "only $npass PASS lines: the scenario checks too little"
+	fi
+	pids=$(sed -n 's/^started .*(pid \([0-9]*\).*/\1/p' "$out")
+	for p in $pids; do
+		kill -0 "$p" 2>/dev/null && t_fail "pid $p ($(ps -o args= -p "$p")) still running after run-lab --check"
+		[ -z "$(t_segment "$p")" ] || t_fail "telemetry segment $(t_segment "$p") left behind"
+	done
+	if [ "$kind" = broken ]; then
+		t_pass "make check-lab-$n BROKEN=1: $(grep -c '^FAIL' "$out") check(s) FAIL as they must"
+	else
+		t_pass "make check-lab-$n: $npass checks PASS, nothing left running"
+	fi
+}

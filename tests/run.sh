@@ -15,11 +15,17 @@
 #   bin/tests/t_*               standalone C integration tests
 #   tests/integration/t-*.sh    shell integration tests
 # Logs of failed and skipped tests: build/test-logs/.
+# Last, integration/t-zz-nothing-left: no process started under the run is still
+# running and no telemetry segment of the run is left in /dev/shm (else it fails).
 set -u
 cd "$(dirname "$0")/.."
 export IOLAB_ROOT=$PWD IOLAB_BIN=${IOLAB_BIN:-$PWD/bin}
 B=$IOLAB_BIN
-export IOLAB_SHM_PREFIX=iolabtest
+# This run's own telemetry prefix, and a mark in the environment of everything it
+# starts: at the end, any process still carrying the mark, or any segment with the
+# prefix, was left behind by a test -- and the run fails.
+export IOLAB_SHM_PREFIX=iolabtest-r$$
+export IOLAB_TEST_RUN=run$$.$(date +%s%N)
 TIMEOUT=${TEST_TIMEOUT:-180}
 LOGS=build/test-logs
 mkdir -p "$LOGS"   # per-test files are overwritten; other runs' logs are left alone
@@ -29,7 +35,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	unit|integration|all) what=$1 ;;
 	-k) pattern=$2; shift ;;
-	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,19p' "$0"; exit 0 ;;
 	*) echo "run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -115,10 +121,32 @@ if [ "$what" != unit ]; then
 	done
 fi
 
-# Telemetry segments a test left behind are a leak too.
-left=$(ls /dev/shm/ 2>/dev/null | grep "^$IOLAB_SHM_PREFIX\\." || true)
-if [ -n "$left" ]; then
-	for f in $left; do pid=${f##*.}; kill -0 "$pid" 2>/dev/null || rm -f "/dev/shm/$f"; done
+# Nothing may be left behind: no process started under this run, no segment.
+leftover_procs() {
+	local d pid
+	for d in /proc/[0-9]*; do
+		pid=${d#/proc/}
+		[ "$pid" = $$ ] && continue
+		grep -qz "^IOLAB_TEST_RUN=$IOLAB_TEST_RUN\$" "$d/environ" 2>/dev/null || continue
+		[ "$(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ')" = $$ ] && continue   # our own grep/ps
+		echo "$pid $(ps -o args= -p "$pid" 2>/dev/null)"
+	done
+}
+if true; then   # whatever -k chose: a leak of any test is a failure
+	for _ in $(seq 1 30); do [ -z "$(leftover_procs)" ] && break; sleep 0.1; done
+	procs=$(leftover_procs)
+	segs=$(ls /dev/shm/ 2>/dev/null | grep "^$IOLAB_SHM_PREFIX\\." || true)
+	if [ -z "$procs" ] && [ -z "$segs" ]; then
+		record "integration/t-zz-nothing-left" 0 /dev/null
+	else
+		log=$LOGS/t-zz-nothing-left.log
+		{ echo "left running by the tests:"; echo "${procs:-  (none)}"
+		  echo "left in /dev/shm:"; echo "${segs:-  (none)}"; } >"$log"
+		record "integration/t-zz-nothing-left" 1 "$log"
+		# Clean up after the failure is recorded, so the machine is not polluted.
+		for p in $(echo "$procs" | awk '{ print $1 }'); do kill -KILL "$p" 2>/dev/null; done
+		for f in $segs; do rm -f "/dev/shm/$f"; done
+	fi
 fi
 
 echo

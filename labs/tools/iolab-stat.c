@@ -5,12 +5,14 @@
  * (model, pid, port, options...), every global counter, and the probe records.
  * labs/tools/run-lab reads it to check a lab's expectations ("srv.accepts >= 2").
  *
- * Usage:  iolab-stat [--json] [--probes] PID|PATH
+ * Usage:  iolab-stat [--json] [--probes] [--events] PID|PATH
  *           PID    the segment /dev/shm/<prefix>.<model>.PID (prefix: $IOLAB_SHM_PREFIX or iolab)
  *           PATH   a segment file, e.g. /dev/shm/iolab.epoll-lt.1234
  * Output: "name value" lines (model, pid, port, ..., then one line per counter:
  *         "accepts 3"), or with --json one JSON object.  --probes adds the probe
- *         records ("probe.N label|mech|registered|mask|so_error").
+ *         records ("probe.N label|mech|registered|mask|so_error"); --events the
+ *         event ring still held, oldest first ("event INDEX KIND FD 0xMASK VALUE"),
+ *         so that a check can follow a sequence (lab 5: interest 0x5 then 0x1).
  * Exit:   0, or 1 when there is no such segment or it is not a valid one.
  * Try:    bin/echo-epoll-lt -p 0 & bin/iolab-stat $!
  */
@@ -40,12 +42,13 @@ static void match_pid(const char *path, void *arg)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: iolab-stat [--json] [--probes] PID|PATH\n"
+		"usage: iolab-stat [--json] [--probes] [--events] PID|PATH\n"
 		"\n"
 		"Prints a telemetry segment: its header and every counter as \"name value\"\n"
 		"lines (or one JSON object with --json).  PID finds /dev/shm/%s.*.PID.\n"
 		"  --json      JSON instead of lines\n"
 		"  --probes    also the async-connect probe's records (bin/iolab-probe)\n"
+		"  --events    also the event ring, oldest first: \"event INDEX KIND FD 0xMASK VALUE\"\n"
 		"  -h, --help  this text\n", tm_prefix());
 }
 
@@ -95,7 +98,27 @@ static void print_lines(const struct tm_reader *r, const uint64_t *ctr, bool pro
 	}
 }
 
-static void print_json(const struct tm_reader *r, const uint64_t *ctr, bool probes)
+/* The events still in the ring, oldest first: lines, or a JSON array's items. */
+static void print_events(const struct tm_reader *r, bool json)
+{
+	static struct tm_event ev[TM_NLOG];
+	uint64_t cursor = 0, missed = 0;
+	size_t n = tm_read_log(r, &cursor, ev, TM_NLOG, &missed);
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t index = (cursor - n) + i;
+
+		if (json)
+			printf("%s{\"index\":%llu,\"kind\":\"%s\",\"fd\":%d,\"mask\":%u,\"value\":%lld}",
+			       i ? "," : "", (unsigned long long)index, tm_event_name(ev[i].kind),
+			       (int)ev[i].fd, ev[i].mask, (long long)ev[i].value);
+		else
+			printf("event %llu %s %d 0x%x %lld\n", (unsigned long long)index,
+			       tm_event_name(ev[i].kind), (int)ev[i].fd, ev[i].mask, (long long)ev[i].value);
+	}
+}
+
+static void print_json(const struct tm_reader *r, const uint64_t *ctr, bool probes, bool events)
 {
 	const struct tm_header *h = r->hdr;
 	bool first = true;
@@ -131,6 +154,11 @@ static void print_json(const struct tm_reader *r, const uint64_t *ctr, bool prob
 		}
 		printf("]");
 	}
+	if (events) {
+		printf(",\"events\":[");
+		print_events(r, true);
+		printf("]");
+	}
 	printf("}\n");
 }
 
@@ -140,12 +168,13 @@ int main(int argc, char **argv)
 		{ "help",   no_argument, NULL, 'h' },
 		{ "json",   no_argument, NULL, 'j' },
 		{ "probes", no_argument, NULL, 'P' },
+		{ "events", no_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t ctr[TM_NCOUNTERS];
 	struct tm_reader r;
 	struct find f;
-	bool json = false, probes = false;
+	bool json = false, probes = false, events = false;
 	const char *arg, *path;
 	char *end;
 	long pid;
@@ -156,6 +185,7 @@ int main(int argc, char **argv)
 		case 'h': usage(stdout); return 0;
 		case 'j': json = true; break;
 		case 'P': probes = true; break;
+		case 'E': events = true; break;
 		default:  usage(stderr); return 2;
 		}
 	}
@@ -189,10 +219,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	tm_read_counters(&r, ctr);
-	if (json)
-		print_json(&r, ctr, probes);
-	else
+	if (json) {
+		print_json(&r, ctr, probes, events);
+	} else {
 		print_lines(&r, ctr, probes);
+		if (events)
+			print_events(&r, false);
+	}
 	tm_reader_close(&r);
 	return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * models1_client.c — client-side scenarios for the tests of labs 2, 3, 4, 5 and 6.
  *
- * A helper program, not a test: the t-select-*, t-et-* and t-bug-* scripts run it
+ * A helper program, not a test: the t-lab3-*, t-lab5-* and t-lab6-* scripts run it
  * against a server they started, and decide pass or fail from its exit code and
  * output.  Every wait is bounded.  Talks len32 unless a command says otherwise.
  *

@@ -1,6 +1,6 @@
 /*
  * models2_tool.c — client and telemetry helper for the tests of labs 7-9
- * (t-sigio-*.sh, t-aio-*.sh, t-uring-*.sh).  Not a test itself.
+ * (t-lab7-*.sh, t-lab8-*.sh, t-lab9-*.sh).  Not a test itself.
  *
  *   models2_tool counters PID            every counter of the server's segment, "name value"
  *   models2_tool events PID              the event log by kind: "kind count=N min=A max=B or=0xM"

@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# Description: make check-lab-2 BROKEN=1 fails: the checks see the broken variant the scenario declares.
+. "$IOLAB_ROOT/tests/lib.sh"; t_lab 2 broken
