@@ -169,10 +169,10 @@ test-integration: all
 # Each lab's scenario lives in its directory (labs/NN-name/scenario); labs/tools/run-lab runs it.
 # Static pattern rules: make never applies an implicit (%) rule to a .PHONY target.
 $(LABS): lab-%: all
-	@labs/tools/run-lab $(if $(BROKEN),--broken) $*
+	@labs/tools/run-lab $(if $(BROKEN),--broken )$*
 
 $(CHECK_LABS): check-lab-%: all
-	@labs/tools/run-lab --check $(if $(BROKEN),--broken) $*
+	@labs/tools/run-lab --check $(if $(BROKEN),--broken )$*
 
 # A number with no lab: say so and list the labs that exist.
 lab-%:
