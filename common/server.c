@@ -387,7 +387,9 @@ void server_start(struct server *s, const struct model *m, int argc, char **argv
 	pthread_sigmask(SIG_BLOCK, &stop, &s->waitmask);
 	sigdelset(&s->waitmask, SIGINT);
 	sigdelset(&s->waitmask, SIGTERM);
-	/* No SA_RESTART: a call they interrupt returns EINTR and the loop looks at server_stop. */
+	/* No SA_RESTART: a blocking read(), write() or accept() they interrupt returns EINTR
+	 * (lab 1, aio --pread, --bug=et-blocking).  epoll_wait, poll, select, io_getevents and
+	 * sigwaitinfo return EINTR whatever SA_RESTART says (signal(7)). */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop_signal;
 	sigemptyset(&sa.sa_mask);

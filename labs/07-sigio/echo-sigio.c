@@ -45,6 +45,7 @@ static sigset_t sigs;        /* SIG_IO, SIGIO (queue overflow), SIGINT, SIGTERM:
 
 static const struct bug BUGS[] = {
 	{ "no-sigpipe", "keep SIGPIPE's default action: writing to a reset peer kills the server" },
+	{ "sigq-no-scan", "on a queue overflow, drop the queue but do not scan: lost events stall clients" },
 	{ NULL, NULL },
 };
 
@@ -171,6 +172,8 @@ static void overflow_scan(void)
 	while (sigtimedwait(&io, &si, &zero) > 0)
 		tm_add(TM_EVENTS, 1);  /* discarded: the scan below covers whatever it announced */
 
+	if (server_bug(&srv, "sigq-no-scan"))
+		return;   /* BUG lab 7: the events that were never queued are lost for good */
 	if (cap < srv.conns.n + 1) {
 		struct pollfd *p = realloc(pfd, (srv.conns.n + 1) * sizeof(*p));
 
