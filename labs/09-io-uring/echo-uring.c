@@ -188,7 +188,6 @@ static void close_conn(struct conn *c, int reason)
  */
 static void flush_output(struct conn *c)
 {
-	/* EXERCISE BEGIN send: queue a send SQE of the echo, swapping c->out into `sending` */
 	struct uconn *u = c->model_data;
 	struct io_uring_sqe *sqe;
 	struct buf tmp;
@@ -208,7 +207,6 @@ static void flush_output(struct conn *c)
 	io_uring_sqe_set_data64(sqe, KEY(c->fd, OP_SEND));
 	u->send_pending = true;
 	tm_add(TM_WRITE_CALLS, 1);
-	/* EXERCISE END send */
 }
 
 /* After a completion: submit whatever the connection can do now. */
