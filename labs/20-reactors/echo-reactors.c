@@ -22,6 +22,7 @@
  * Lesson:  LESSONS.md §20
  */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -254,6 +255,13 @@ static void start_loops(struct server *s)
 	int err;
 
 	tm_set_loops((unsigned)nloops);
+	/*
+	 * conn_close() calls malloc_trim() when the last connection goes.  glibc sets its
+	 * allocator up on that first call if no malloc() has (under ASan, which brings its
+	 * own malloc, none has), and two loops making that first call at once race in it.
+	 * Make it here, once, before there are loops.
+	 */
+	malloc_trim(0);
 	for (unsigned i = 0; i < (unsigned)nloops; i++) {
 		l = &loops[i];
 		l->id = i;
