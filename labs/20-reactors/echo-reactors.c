@@ -25,6 +25,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -252,6 +253,7 @@ static void *loop_main(void *arg)
 static void start_loops(struct server *s)
 {
 	struct loop *l;
+	char name[16];
 	int err;
 
 	tm_set_loops((unsigned)nloops);
@@ -279,6 +281,8 @@ static void start_loops(struct server *s)
 			errno = err;
 			die("pthread_create");
 		}
+		snprintf(name, sizeof(name), "loop%u", i);
+		pthread_setname_np(l->thread, name);   /* ps -L, top -H: which thread is which loop */
 	}
 }
 
