@@ -305,6 +305,8 @@ void tm_conn_open(int fd, uint16_t peer_port)
 	SET(s->ready, 0u);
 	SET(s->peer_port, peer_port);
 	SET(s->loop, 0u);
+	SET(s->parse_state, 0u);
+	SET(s->deadline_ns, 0);
 	SET(s->bytes_in, 0);
 	SET(s->bytes_out, 0);
 	SET(s->frames_in, 0);
@@ -409,6 +411,17 @@ void tm_conn_io(int fd, uint64_t in, uint64_t out, uint64_t frames,
 	SET(s->eagain_rd, GET(s->eagain_rd) + eagain_rd);
 	SET(s->eagain_wr, GET(s->eagain_wr) + eagain_wr);
 	SET(s->queued, queued);
+	tm_slot_end(s);
+}
+
+void tm_conn_parse(int fd, uint32_t held)
+{
+	struct tm_conn *s = tm_slot(fd);
+
+	if (!s)
+		return;
+	tm_slot_begin(s);
+	SET(s->parse_state, held);
 	tm_slot_end(s);
 }
 
@@ -572,6 +585,8 @@ bool tm_read_slot(const struct tm_reader *r, unsigned i, struct tm_conn *out)
 		out->interest = GET(s->interest);
 		out->ready = GET(s->ready);
 		out->peer_port = GET(s->peer_port);
+		out->parse_state = GET(s->parse_state);
+		out->deadline_ns = GET(s->deadline_ns);
 		out->bytes_in = GET(s->bytes_in);
 		out->bytes_out = GET(s->bytes_out);
 		out->frames_in = GET(s->frames_in);

@@ -68,7 +68,7 @@ enum tm_counter {
 	TM_BLOCKED_NS,     /* time spent blocked inside a call that should not block (aio --pread) */
 	TM_SEND_TIMEOUTS,  /* connections closed: queued output did not move for --send-timeout */
 	TM_IDLE_TIMEOUTS,  /* connections closed: nothing heard for --idle-timeout */
-	TM_HEARTBEATS,     /* application heartbeats sent (--heartbeat) */
+	TM_HEARTBEATS,     /* application heartbeats received (--heartbeat): empty frames, not echoed */
 	TM_HB_TIMEOUTS,    /* connections closed: heartbeat not answered */
 	TM_TIMERS_FIRED,   /* timer-wheel entries that expired */
 	TM_REQUESTS,       /* HTTP requests answered (-f http) */
@@ -118,7 +118,7 @@ struct tm_conn {
 	uint32_t ready;            /* last ready mask seen (epoll bits) */
 	uint16_t peer_port;
 	uint16_t _pad;
-	uint32_t parse_state;      /* decoder state, framing-specific (http: see http.h) */
+	uint32_t parse_state;      /* 0: no parser; else the decoder state + 1 (http: http_state_name) */
 	uint32_t loop;             /* the event loop that owns it (one loop per thread), else 0 */
 	uint64_t deadline_ns;      /* next timer on this connection (idle/heartbeat/send); 0 = none */
 	uint64_t bytes_in, bytes_out;
@@ -281,6 +281,8 @@ void tm_conn_ready(int fd, uint32_t mask);
 /* fd is being served now: closes the ready->served wait, updates the longest wait. */
 void tm_conn_served(int fd);
 /* Add to the per-connection byte/frame/EAGAIN figures and set the queued bytes. */
+/* The decoder's state: bytes of an incomplete frame held (parse_state, the viewer's PART). */
+void tm_conn_parse(int fd, uint32_t held);
 void tm_conn_io(int fd, uint64_t in, uint64_t out, uint64_t frames,
 		uint64_t eagain_rd, uint64_t eagain_wr, uint64_t queued);
 

@@ -52,9 +52,9 @@ static void print_conns(FILE *f, const struct seg *g)
 		json_mask(f, "ready", c->ready);
 		fprintf(f, ",\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64 ",\"frames_in\":%" PRIu64
 			",\"eagain_rd\":%" PRIu64 ",\"eagain_wr\":%" PRIu64 ",\"queued\":%" PRIu64
-			",\"wait_ms\":%.3f,\"max_wait_ms\":%.3f,\"starving\":%s}",
+			",\"partial\":%" PRIu64 ",\"wait_ms\":%.3f,\"max_wait_ms\":%.3f,\"starving\":%s}",
 			c->bytes_in, c->bytes_out, c->frames_in, c->eagain_rd, c->eagain_wr, c->queued,
-			(double)c->wait_ns / 1e6, (double)c->max_wait_ns / 1e6, c->starving ? "true" : "false");
+			c->partial, (double)c->wait_ns / 1e6, (double)c->max_wait_ns / 1e6, c->starving ? "true" : "false");
 	}
 	fputc(']', f);
 }

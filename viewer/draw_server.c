@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/http.h"
 #include "viewer/draw.h"
 #include "viewer/evlog.h"
 #include "viewer/paint.h"
@@ -96,6 +97,11 @@ static void cn_row(const struct ui *u, const struct conn_row *c, int y, bool sel
 		case CN_QUEUED:   fmt_bytes(c->queued, b, sizeof(b)); break;
 		case CN_WAIT:     fmt_dur(c->wait_ns, b, sizeof(b)); break;
 		case CN_MAXWAIT:  fmt_dur(c->max_wait_ns, b, sizeof(b)); break;
+		case CN_EXPIRES:  if (c->expires_ns < 0) snprintf(b, sizeof(b), "-");
+				  else fmt_dur((uint64_t)c->expires_ns, b, sizeof(b));
+				  break;
+		case CN_PARSE:    snprintf(b, sizeof(b), "%s", c->parse_state ? http_state_name(c->parse_state - 1) : "-"); break;
+		case CN_PARTIAL:  fmt_bytes(c->partial, b, sizeof(b)); break;
 		default:          b[0] = '\0';
 		}
 		paint_cell(y, l, i, base, b);

@@ -344,12 +344,15 @@ static void row_from_slot(const struct sampler *s, struct conn_row *row, const s
 	row->eagain_rd = c->eagain_rd;
 	row->eagain_wr = c->eagain_wr;
 	row->queued = c->queued;
+	row->partial = c->parse_state;
 	row->opened_ns = c->opened_ns;
 	row->loop = g_has_loops ? (int32_t)c->loop : -1;
 	/* ready_ns is the writer's clock reading; CLOCK_MONOTONIC is the same in every process. */
 	row->wait_ns = c->ready_ns && c->ready_ns < s->now_ns ? s->now_ns - c->ready_ns : 0;
 	row->max_wait_ns = c->max_wait_ns > row->wait_ns ? c->max_wait_ns : row->wait_ns;
 	row->starving = row->wait_ns > s->opt.starve_ns;
+	row->expires_ns = c->deadline_ns ? (int64_t)(c->deadline_ns - s->now_ns) : -1;
+	row->parse_state = c->parse_state;
 	/* The same fd may be a new connection: opened_ns tells them apart. */
 	row->d_bytes = mem->opened_ns == c->opened_ns ? delta(bytes, mem->bytes) : bytes;
 	mem->opened_ns = c->opened_ns;

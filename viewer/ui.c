@@ -162,6 +162,9 @@ static int cn_cmp(const void *pa, const void *pb, void *arg)
 	case CN_QUEUED:   c = cmp_u64(a->queued, b->queued); break;
 	case CN_WAIT:     c = cmp_u64(a->wait_ns, b->wait_ns); break;
 	case CN_MAXWAIT:  c = cmp_u64(a->max_wait_ns, b->max_wait_ns); break;
+	case CN_EXPIRES:  c = (a->expires_ns > b->expires_ns) - (a->expires_ns < b->expires_ns); break;
+	case CN_PARSE:    c = cmp_u64(a->parse_state, b->parse_state); break;
+	case CN_PARTIAL:  c = cmp_u64(a->partial, b->partial); break;
 	}
 	if (c == 0)
 		c = (a->fd > b->fd) - (a->fd < b->fd);

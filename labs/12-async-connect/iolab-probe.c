@@ -1,7 +1,7 @@
 /*
  * iolab-probe — what a nonblocking connect() looks like to epoll, poll and select.
  *
- * The study notes (seed 000) claim that epoll reports 0x14 (EPOLLOUT|EPOLLHUP) for
+ * The study notes the labs grew from claim that epoll reports 0x14 (EPOLLOUT|EPOLLHUP) for
  * a socket registered before connect(), 0x19 (EPOLLIN|EPOLLERR|EPOLLHUP) when the
  * connect fails and 0x4 (EPOLLOUT) when it succeeds.  This program does not repeat
  * those numbers: it makes every one of those sockets now, on this kernel, and
@@ -400,7 +400,7 @@ static void print_notes_check(const struct probe *p)
 	};
 	char names[96], reg[32];
 
-	printf("\nThe notes (seed 000) against epoll-et on this kernel:\n");
+	printf("\nThe study notes' claims against epoll-et on this kernel:\n");
 	for (size_t i = 0; i < sizeof(notes) / sizeof(notes[0]); i++) {
 		int same = 0;
 
