@@ -21,9 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/cli.h"
 #include "common/net.h"
 #include "common/telemetry.h"
 
@@ -51,25 +51,14 @@ static void usage(FILE *f)
 
 static long number(const char *flag, const char *s, long min, long max)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max) {
+	if (!cli_parse_long(s, min, max, &v)) {
 		fprintf(stderr, "iolab-handover: bad %s '%s' (%ld to %ld)\nTry 'iolab-handover --help'.\n",
 			flag, s, min, max);
 		exit(2);
 	}
 	return v;
-}
-
-static void nap_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;   /* the rest of the pause */
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -159,7 +148,7 @@ int main(int argc, char **argv)
 	}
 	srand(1);
 	for (long i = 0; i < count; i++) {
-		nap_ms(gap + (gap ? rand() % (gap + 1) : 0));
+		cli_sleep_ms(gap + (gap ? rand() % (gap + 1) : 0));
 		if (!(ns[i] = one(host, (uint16_t)port)))
 			return 1;
 		sum += ns[i];

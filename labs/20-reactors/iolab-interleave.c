@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/cli.h"
 #include "common/net.h"
 
 #define DEFAULT_SIZE (8u << 20)    /* 8 MiB: more than a loopback socket's send buffer holds */
@@ -222,7 +223,7 @@ int main(int argc, char **argv)
 	size_t size = DEFAULT_SIZE, min_run = SIZE_MAX, max_run = 0;
 	int threads = 2, repeat = 1, interleaved = 0, c;
 	bool json = false, ok = true;
-	char *end;
+	long v;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -235,11 +236,11 @@ int main(int argc, char **argv)
 			threads = atoi(optarg);
 			break;
 		case 'r':
-			repeat = (int)strtol(optarg, &end, 10);
-			if (*end || end == optarg || repeat < 1 || repeat > MAX_REPEAT) {
+			if (!cli_parse_long(optarg, 1, MAX_REPEAT, &v)) {
 				fprintf(stderr, "iolab-interleave: bad --repeat '%s' (1 to %d)\n", optarg, MAX_REPEAT);
 				return 2;
 			}
+			repeat = (int)v;
 			break;
 		case 'j': json = true; break;
 		case 'h': usage(stdout); return 0;
