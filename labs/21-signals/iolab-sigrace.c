@@ -176,6 +176,7 @@ static const char *wait_once(enum mode m, struct waiter *w)
 {
 	struct epoll_event ev[4];
 	struct timespec ts = { opt.timeout_ms / 1000, (long)(opt.timeout_ms % 1000) * 1000000L };
+	const char *call;
 	int n;
 
 	switch (m) {
@@ -185,25 +186,29 @@ static const char *wait_once(enum mode m, struct waiter *w)
 		FD_ZERO(&rd);
 		FD_SET(w->quiet[0], &rd);
 		n = pselect(w->quiet[0] + 1, &rd, NULL, NULL, &ts, &w->waitmask);
+		call = "pselect";
 		break;
 	}
 	case PPOLL: {
 		struct pollfd p = { .fd = w->quiet[0], .events = POLLIN };
 
 		n = ppoll(&p, 1, &ts, &w->waitmask);
+		call = "ppoll";
 		break;
 	}
 	case EPOLL_PWAIT:
 		n = epoll_pwait(w->ep, ev, 4, opt.timeout_ms, &w->waitmask);
+		call = "epoll_pwait";
 		break;
 	default:   /* naive, self_pipe, signalfd: a plain epoll_wait() */
 		n = epoll_wait(w->ep, ev, 4, opt.timeout_ms);
+		call = "epoll_wait";
 		break;
 	}
 	if (n < 0 && errno == EINTR)
 		return "EINTR";                  /* the handler ran inside the call */
 	if (n < 0)
-		die(modes[m].name);
+		die(call);
 	if (n == 0)
 		return "timeout";                /* nothing came: the signal was spent before we slept */
 	for (int i = 0; i < n && m != PSELECT && m != PPOLL; i++) {
