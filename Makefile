@@ -82,10 +82,12 @@ VIEWER    := $(if $(VIEW_SRC),$(BIN)/iolab-view)
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 UNITS     := $(addprefix $(BIN)/tests/,$(notdir $(UNIT_SRC:.c=)))
 ITEST_SRC := $(wildcard tests/integration/*.c)
+# tests/lib/*.c: what the test programs share, linked into each of them.
+THELP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/lib/*.c))
 ITESTS    := $(addprefix $(BIN)/tests/,$(notdir $(ITEST_SRC:.c=)))
 
 ALL_OBJ   := $(LIB_OBJ) $(PROG_SRC:%.c=$(BUILD)/%.o) $(LOAD_SRC:%.c=$(BUILD)/%.o) $(VIEW_OBJ) \
-             $(UNIT_SRC:%.c=$(BUILD)/%.o) $(ITEST_SRC:%.c=$(BUILD)/%.o)
+             $(UNIT_SRC:%.c=$(BUILD)/%.o) $(ITEST_SRC:%.c=$(BUILD)/%.o) $(THELP_OBJ)
 
 # A lab is a directory labs/NN-name/ with a scenario: adding one needs no edit here.
 LAB_NUMS   := $(patsubst 0%,%,$(patsubst labs/%,%,$(foreach d,$(wildcard labs/[0-9][0-9]-*/scenario),$(firstword $(subst -, ,$(d))))))
@@ -123,11 +125,11 @@ $(BIN)/$(notdir $(1:.c=)): $(BUILD)/$(1:.c=.o) $(LIB)
 endef
 $(foreach s,$(PROG_SRC),$(eval $(call prog_rule,$(s))))
 
-$(BIN)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+$(BIN)/tests/%: $(BUILD)/tests/unit/%.o $(THELP_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BIN)/tests/%: $(BUILD)/tests/integration/%.o $(LIB)
+$(BIN)/tests/%: $(BUILD)/tests/integration/%.o $(THELP_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(call say,LINK,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -169,10 +171,10 @@ test-integration: all
 # Each lab's scenario lives in its directory (labs/NN-name/scenario); labs/tools/run-lab runs it.
 # Static pattern rules: make never applies an implicit (%) rule to a .PHONY target.
 $(LABS): lab-%: all
-	@labs/tools/run-lab $(if $(BROKEN),--broken) $*
+	@labs/tools/run-lab $(if $(BROKEN),--broken )$*
 
 $(CHECK_LABS): check-lab-%: all
-	@labs/tools/run-lab --check $(if $(BROKEN),--broken) $*
+	@labs/tools/run-lab --check $(if $(BROKEN),--broken )$*
 
 # A number with no lab: say so and list the labs that exist.
 lab-%:

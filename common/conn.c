@@ -12,13 +12,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #define BUF_KEEP (64 * 1024)   /* after a burst, free buffers above this when they empty */
 
 static bool trace_states = false;
 extern _Thread_local uint64_t conn_progress;   /* server.c: the turn's "did anything move" */
-static atomic_size_t nopen;                     /* connections open now, every thread */
+static atomic_size_t nopen;
+bool conn_trim_when_empty;                      /* set by server_start() for one-thread servers */                     /* connections open now, every thread */
 
 size_t conn_count(void)
 {
@@ -71,6 +75,105 @@ struct conn *conn_accept(struct server *s, int flags)
 	}
 }
 
+/*
+ * Connection timers (--idle-timeout, --heartbeat): one timer per connection in a
+ * timing wheel (common/wheel.h), one wheel per thread, ticks of 1 ms.  A read only
+ * notes the time; the timer is not moved on every read.  When it fires, it works out
+ * the real deadline from those notes: still ahead, it is armed again for then; passed,
+ * the connection is closed (ETIMEDOUT) and counted.
+ */
+#define HB_MISSES 3                      /* heartbeats missed before a peer is dead */
+static _Thread_local struct wheel timers;
+static _Thread_local bool timers_on;
+
+static uint64_t now_ms(void)
+{
+	return tm_now() / 1000000;
+}
+
+/* The deadline that applies to c: the earlier of idle and heartbeat; *why its counter. */
+static uint64_t conn_deadline(const struct conn *c, enum tm_counter *why)
+{
+	uint64_t d = UINT64_MAX, h;
+
+	if (c->opt->idle_timeout_ms) {
+		d = c->last_data_ms + (uint64_t)c->opt->idle_timeout_ms;
+		*why = TM_IDLE_TIMEOUTS;
+	}
+	if (c->opt->heartbeat_ms) {
+		h = c->last_rx_ms + (uint64_t)c->opt->heartbeat_ms * HB_MISSES;
+		if (h < d) {
+			d = h;
+			*why = TM_HB_TIMEOUTS;
+		}
+	}
+	return d;
+}
+
+static void conn_arm(struct conn *c)
+{
+	enum tm_counter why = TM_IDLE_TIMEOUTS;
+	uint64_t d = conn_deadline(c, &why);
+	struct tm_conn *slot = tm_slot(c->fd);
+
+	wheel_add(&timers, &c->timer, d);
+	if (slot) {
+		tm_slot_begin(slot);
+		__atomic_store_n(&slot->deadline_ns, d * 1000000, __ATOMIC_RELAXED);
+		tm_slot_end(slot);
+	}
+}
+
+static void conn_timer_fired(struct wheel *w, struct timer *t)
+{
+	struct conn *c = wheel_entry(t, struct conn, timer);
+	enum tm_counter why = TM_IDLE_TIMEOUTS;
+	uint64_t now = wheel_now(w) - 1;
+
+	(void)w;
+	/* Still ahead (it read since), or on a ready list (it has unread bytes): later. */
+	if (conn_deadline(c, &why) > now || c->on_list) {
+		if (c->on_list)
+			c->last_rx_ms = c->last_data_ms = now;
+		conn_arm(c);
+		return;
+	}
+	tm_add(why, 1);
+	if (!server_quiet)
+		iolog("fd %d: %s", c->fd, why == TM_IDLE_TIMEOUTS ? "idle for --idle-timeout" :
+		      "no heartbeat for 3 x --heartbeat: the peer is gone");
+	conn_close(c, ETIMEDOUT);
+}
+
+int server_wait_ms(void)
+{
+	return timers_on ? wheel_timeout(&timers, now_ms()) : -1;
+}
+
+void server_expire(void)
+{
+	if (timers_on)
+		wheel_advance(&timers, now_ms());
+}
+
+/*
+ * --send-timeout: the send timer is the kernel's.  TCP_USER_TIMEOUT bounds how long
+ * sent data may stay unacknowledged -- and, since Linux 5.11, how long the peer's
+ * window may stay zero while we have data for it (a peer that never reads: its
+ * zero-window probes are answered, yet the connection is aborted).  The socket then
+ * reports an error (EPOLLERR in every model's wait) and the next read or write
+ * fails with ETIMEDOUT: each model closes it as it closes any failed connection,
+ * with no timer of its own in the wait.  Best effort: a kernel without it keeps
+ * the connection (the lab's check then fails).
+ */
+static void conn_set_send_timeout(int fd, long secs)
+{
+	unsigned int ms = (unsigned int)secs * 1000;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms)) < 0 && !server_quiet)
+		iolog("fd %d: setsockopt(TCP_USER_TIMEOUT): %s", fd, strerror(errno));
+}
+
 struct conn *conn_new(int fd, uint16_t peer_port, const struct server_opts *opt)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -84,8 +187,12 @@ struct conn *conn_new(int fd, uint16_t peer_port, const struct server_opts *opt)
 	buf_init(&c->in);
 	buf_init(&c->out);
 	frame_decoder_init(&c->dec, opt->framing, opt->max_frame);
+	http_conn_init(&c->http, fd, 0, opt->max_frame);
+	c->http.bug = http_bug_parse(opt->bug);
 	if (!opt->nagle)
 		net_set_nodelay(fd);      /* an echo is small and wanted now: no Nagle delay */
+	if (opt->send_timeout)
+		conn_set_send_timeout(fd, opt->send_timeout);
 	conn_progress++;
 	atomic_fetch_add_explicit(&nopen, 1, memory_order_relaxed);
 	trace_states = getenv("IOLAB_TRACE") != NULL;
@@ -96,6 +203,14 @@ struct conn *conn_new(int fd, uint16_t peer_port, const struct server_opts *opt)
 	tm_log(EV_ACCEPT, fd, 0, peer_port);
 	if (!server_quiet)
 		iolog("fd %d: accepted from port %u", fd, peer_port);
+	if (opt->idle_timeout_ms || opt->heartbeat_ms) {
+		if (!timers_on)
+			wheel_init(&timers, now_ms());
+		timers_on = true;
+		c->last_rx_ms = c->last_data_ms = now_ms();
+		timer_init(&c->timer, conn_timer_fired);
+		conn_arm(c);
+	}
 	return c;
 }
 
@@ -116,6 +231,8 @@ void conn_close(struct conn *c, int reason)
 		return;
 	conn_progress++;
 	atomic_fetch_sub_explicit(&nopen, 1, memory_order_relaxed);
+	if (timers_on)
+		wheel_cancel(&timers, &c->timer);
 	if (c->table)
 		conn_table_del(c->table, c->fd);
 	conn_set_state(c, CONN_CLOSING);
@@ -123,15 +240,22 @@ void conn_close(struct conn *c, int reason)
 	tm_add(TM_CLOSES, 1);
 	tm_sub(TM_ACTIVE, 1);
 	tm_log(EV_CLOSE, c->fd, 0, reason);
-	if (!server_quiet || reason == CLOSE_PROTOCOL)
+	if (reason == ETIMEDOUT && c->opt->send_timeout) {
+		/* The kernel gave up on a peer that took nothing for --send-timeout seconds. */
+		tm_add(TM_SEND_TIMEOUTS, 1);
+		iolog("fd %d: output stuck for %lds (--send-timeout), %zu bytes still queued here: closing",
+		      c->fd, c->opt->send_timeout, buf_len(&c->out));
+	} else if (!server_quiet || reason == CLOSE_PROTOCOL) {
 		iolog("fd %d: %s, closing", c->fd, reason_str(reason));
+	}
 	close(c->fd);
 	buf_free(&c->in);
 	buf_free(&c->out);
 	free(c);
 	/* The last one gone: hand the memory malloc kept for reuse back to the system,
-	 * so a server's RSS after a crowd has left is what it was before. */
-	if (conn_count() == 0)
+	 * so a server's RSS after a crowd has left is what it was before.  One-thread
+	 * servers only: glibc's malloc_trim() races with threads that are exiting. */
+	if (conn_trim_when_empty && conn_count() == 0)
 		malloc_trim(0);
 }
 
@@ -166,6 +290,8 @@ ssize_t conn_read(struct conn *c)
 	tm_add(TM_READ_CALLS, 1);
 	if (n >= 0)
 		conn_progress++;
+	if (n > 0 && timers_on)
+		c->last_rx_ms = tm_now() / 1000000;
 	if (n > 0) {
 		tm_add(TM_BYTES_IN, (uint64_t)n);
 		tm_conn_io(c->fd, (uint64_t)n, 0, 0, 0, 0, buf_len(&c->out));
@@ -191,22 +317,38 @@ void conn_eof(struct conn *c)
  * taken (complete frames).  Returns frames queued, or -1 (protocol error, logged and
  * counted, or out of memory).
  */
+/* --heartbeat: an empty frame (a len32 header of length 0, or "\n") is a heartbeat. */
+static bool is_heartbeat(const struct conn *c, size_t len)
+{
+	return c->opt->heartbeat_ms &&
+	       ((c->dec.mode == FRAMING_LEN32 && len == LEN32_HDR) || (c->dec.mode == FRAMING_LINE && len == 1));
+}
+
 static int cut_frames(struct conn *c, const char *p, size_t n, size_t *used)
 {
-	size_t off = 0, len;
+	size_t off = 0, start = 0, len;
 	int frames = 0;
 	enum frame_status st;
 
 	/* Frames are contiguous: find where the last complete one ends, then copy once. */
 	while ((st = frame_next(&c->dec, p + off, n - off, &len)) == FRAME_OK) {
+		if (is_heartbeat(c, len)) {
+			/* Counted, not echoed: copy what came before it, skip it. */
+			if (off > start && buf_append(&c->out, p + start, off - start) < 0)
+				return -1;
+			tm_add(TM_HEARTBEATS, 1);
+			start = off + len;
+		}
 		off += len;
 		frames++;
 		if (c->dec.mode == FRAMING_RAW)
 			break;
 	}
 	*used = off;
+	if (off > start && c->opt->idle_timeout_ms)
+		c->last_data_ms = tm_now() / 1000000;   /* data, not only heartbeats: not idle */
 	if (off) {
-		if (buf_append(&c->out, p, off) < 0)
+		if (off > start && buf_append(&c->out, p + start, off - start) < 0)
 			return -1;
 		tm_add(TM_FRAMES_IN, (uint64_t)frames);
 		tm_add(TM_FRAMES_OUT, (uint64_t)frames);
@@ -225,12 +367,34 @@ static int cut_frames(struct conn *c, const char *p, size_t n, size_t *used)
 	return frames;
 }
 
+/* The decoder's state on screen: the bytes of a frame still incomplete (0: on a boundary). */
+static void conn_show_partial(const struct conn *c)
+{
+	size_t held = buf_len(&c->in);
+
+	tm_conn_parse(c->fd, held > UINT32_MAX ? UINT32_MAX : (uint32_t)held);
+}
+
 int conn_ingest(struct conn *c)
 {
 	size_t used;
-	int frames = cut_frames(c, buf_peek(&c->in), buf_len(&c->in), &used);
+	int frames;
 
+	if (c->opt->http) {
+		/* -f http: requests in, responses out (common/http.c), not frames echoed. */
+		if ((frames = http_serve(&c->http, &c->in, &c->out)) < 0)
+			return -1;                /* out of memory */
+		if (c->http.close_after && !c->rd_closed && c->http.error)
+			iolog("fd %d: HTTP %d: answered, closing", c->fd, c->http.error);
+		if (c->http.close_after)
+			c->rd_closed = true;      /* read no more: close once the answer is sent */
+		tm_conn_io(c->fd, 0, 0, (uint64_t)frames, 0, 0, buf_len(&c->out));
+		conn_settle_state(c);
+		return frames;
+	}
+	frames = cut_frames(c, buf_peek(&c->in), buf_len(&c->in), &used);
 	buf_consume(&c->in, used);
+	conn_show_partial(c);
 	return frames;
 }
 
@@ -242,13 +406,14 @@ int conn_take(struct conn *c, const void *p, size_t n)
 	conn_progress++;
 	tm_add(TM_BYTES_IN, n);
 	tm_conn_io(c->fd, n, 0, 0, 0, 0, buf_len(&c->out));
-	if (buf_len(&c->in) == 0) {
+	if (buf_len(&c->in) == 0 && !c->opt->http) {
 		/* Nothing pending: cut the frames straight from p, keep only a partial one. */
 		frames = cut_frames(c, p, n, &used);
 		if (frames < 0)
 			return -1;
 		if (used < n && buf_append(&c->in, (const char *)p + used, n - used) < 0)
 			return -1;
+		conn_show_partial(c);
 		return frames;
 	}
 	if (buf_append(&c->in, p, n) < 0)

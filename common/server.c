@@ -112,6 +112,11 @@ void turn_ready(int fd, uint32_t mask)
 	tm_log(EV_READY, fd, mask, mask);
 }
 
+void turn_moved(void)
+{
+	conn_progress++;
+}
+
 void turn_end(void)
 {
 	if (conn_progress == turn_mark)
@@ -127,10 +132,12 @@ static void usage(const struct model *m, FILE *f)
 		"options:\n"
 		"  -p, --port PORT        port to listen on (default 0: pick a free one)\n"
 		"  -b, --bind ADDR        address to bind (default %s; IPv6 literals work)\n"
-		"  -f, --framing MODE     len32 (default) | line | raw\n"
+		"  -f, --framing MODE     len32 (default) | line | raw | fixed:N (frames of exactly N bytes) | http\n"
 		"      --max-frame BYTES  largest frame accepted (default 1M); larger is a protocol error\n"
 		"      --read-chunk BYTES cap on bytes per read call, to see partial frames (default: none)\n"
 		"      --nagle            leave Nagle's algorithm on (default: TCP_NODELAY on every connection)\n"
+		"      --send-timeout SECS close a connection whose unsent output has not moved for SECS\n"
+		"                         (TCP_USER_TIMEOUT; counted as send_timeouts; default 0: never)\n"
 		"      --no-stats         no telemetry (to measure what it costs)\n"
 		"  -q, --quiet            do not log every connection on stderr\n",
 		m->program, m->summary, m->lesson, m->lesson, DEFAULT_BIND);
@@ -145,6 +152,8 @@ static void usage(const struct model *m, FILE *f)
 		for (const struct bug *b = m->bugs; b->name; b++)
 			fprintf(f, "                           %-18s %s\n", b->name, b->what);
 	}
+	for (const char *const *b = http_bug_help; *b; b += 2)
+		fprintf(f, "      --bug %-20s %s\n", b[0], b[1]);
 	fprintf(f, "  -h, --help             this help\n\n"
 		"Prints \"listening on ADDR:PORT\" on stdout when ready; logs go to stderr.\n"
 		"Try it:  %s -f line -p 7000   then, in two other terminals:  nc 127.0.0.1 7000\n"
@@ -199,7 +208,7 @@ static long parse_long(const struct model *m, const char *flag, const char *s, l
 	return v;
 }
 
-enum { LO_MAX_FRAME = 1000, LO_READ_CHUNK, LO_NO_STATS, LO_NAGLE, LO_BUG, LO_MODEL = 2000 };
+enum { LO_MAX_FRAME = 1000, LO_READ_CHUNK, LO_NO_STATS, LO_NAGLE, LO_BUG, LO_SEND_TIMEOUT, LO_MODEL = 2000 };
 #define MAX_MODEL_OPTIONS 16
 
 /* A model option's value, as the telemetry header and the start-up line show it. */
@@ -223,6 +232,7 @@ static void parse_flags(struct server *s, const struct model *m, int argc, char 
 		{ "read-chunk", required_argument, NULL, LO_READ_CHUNK },
 		{ "no-stats", no_argument, NULL, LO_NO_STATS },
 		{ "nagle", no_argument, NULL, LO_NAGLE },
+		{ "send-timeout", required_argument, NULL, LO_SEND_TIMEOUT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "bug", required_argument, NULL, LO_BUG },
 		{ "help", no_argument, NULL, 'h' },
@@ -231,7 +241,7 @@ static void parse_flags(struct server *s, const struct model *m, int argc, char 
 	struct option longopts[NCOMMON + MAX_MODEL_OPTIONS + 1];
 	struct server_opts *o = &s->opt;
 	const struct model_option *mo;
-	size_t nl = 0;
+	size_t nl = 0, fixed_size = 0;
 	int c;
 
 	memcpy(longopts, common, sizeof(common));
@@ -255,11 +265,18 @@ static void parse_flags(struct server *s, const struct model *m, int argc, char 
 		case 'b':
 			o->bind = optarg;
 			break;
-		case 'f':
-			if (framing_parse(optarg) < 0)
-				bad_flag(m, "unknown framing '%s' (len32, line or raw)", optarg);
-			o->framing = (enum framing)framing_parse(optarg);
+		case 'f': {
+			size_t fixed;
+
+			if ((o->http = strcmp(optarg, "http") == 0))
+				break;    /* HTTP/1.1 requests and answers, not frames (common/http.h) */
+			if (framing_parse_spec(optarg, &o->framing, &fixed) < 0)
+				bad_flag(m, "unknown framing '%s' (len32, line, raw, fixed:N with N 1..%u, or http)",
+					 optarg, FRAME_FIXED_MAX);
+			if (o->framing == FRAMING_FIXED)
+				fixed_size = fixed;   /* fixed:N: the frame size is the decoder's max_frame */
 			break;
+		}
 		case LO_MAX_FRAME:
 			o->max_frame = parse_size(m, "--max-frame", optarg);
 			if (o->max_frame == 0 || o->max_frame > UINT32_MAX)
@@ -274,12 +291,19 @@ static void parse_flags(struct server *s, const struct model *m, int argc, char 
 		case LO_NAGLE:
 			o->nagle = true;
 			break;
+		case LO_SEND_TIMEOUT:
+			o->send_timeout = parse_long(m, "--send-timeout", optarg, 0, 24 * 3600);
+			break;
 		case 'q':
 			server_quiet = true;
 			break;
 		case LO_BUG: {
 			const struct bug *b = m->bugs;
 
+			if (http_bug_parse(optarg) != HTTP_BUG_NONE) {
+				o->bug = optarg;      /* an HTTP bug (lab 22): every model has them */
+				break;
+			}
 			while (b && b->name && strcmp(b->name, optarg))
 				b++;
 			if (!b || !b->name)
@@ -306,11 +330,36 @@ static void parse_flags(struct server *s, const struct model *m, int argc, char 
 	}
 	if (optind < argc)
 		bad_flag(m, "unexpected argument '%s'", argv[optind]);
+	if (o->framing == FRAMING_FIXED)
+		o->max_frame = fixed_size;
 }
 
 bool server_bug(const struct server *s, const char *name)
 {
 	return s->opt.bug && !strcmp(s->opt.bug, name);
+}
+
+/* A datagram model's socket: bound, nonblocking, no listen() -- there is nothing to accept. */
+static int bind_datagram(const char *addr, uint16_t port, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = net_sockaddr(addr, port, &ss);
+	int fd;
+
+	if (!len) {
+		snprintf(err, errlen, "bind address '%s' is not an IPv4 or IPv6 literal", addr);
+		return -1;
+	}
+	if ((fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
+		snprintf(err, errlen, "socket(SOCK_DGRAM): %s", strerror(errno));
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		snprintf(err, errlen, "bind %s:%u (udp): %s", addr, port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 void server_start(struct server *s, const struct model *m, int argc, char **argv)
@@ -338,14 +387,20 @@ void server_start(struct server *s, const struct model *m, int argc, char **argv
 	pthread_sigmask(SIG_BLOCK, &stop, &s->waitmask);
 	sigdelset(&s->waitmask, SIGINT);
 	sigdelset(&s->waitmask, SIGTERM);
-	/* No SA_RESTART: a call they interrupt returns EINTR and the loop looks at server_stop. */
+	/* No SA_RESTART: a blocking read(), write() or accept() they interrupt returns EINTR
+	 * (lab 1, aio --pread, --bug=et-blocking).  epoll_wait, poll, select, io_getevents and
+	 * sigwaitinfo return EINTR whatever SA_RESTART says (signal(7)). */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 
-	s->lfd = net_listen(s->opt.bind, s->opt.port, !m->blocking, err, sizeof(err));
+	conn_trim_when_empty = !m->blocking && !m->threaded;
+	if (m->datagram)
+		s->lfd = bind_datagram(s->opt.bind, s->opt.port, err, sizeof(err));
+	else
+		s->lfd = net_listen(s->opt.bind, s->opt.port, !m->blocking, err, sizeof(err));
 	if (s->lfd < 0) {
 		fprintf(stderr, "%s: %s\n", m->program, err);
 		exit(1);
@@ -356,8 +411,11 @@ void server_start(struct server *s, const struct model *m, int argc, char **argv
 	if (!s->opt.no_stats) {
 		/* Only what applies to this model: the common options, then its own. */
 		off = snprintf(options, sizeof(options), "framing=%s max-frame=%zu read-chunk=%zu%s",
-			       framing_name(s->opt.framing), s->opt.max_frame, s->opt.read_chunk,
+			       s->opt.http ? "http" : framing_name(s->opt.framing), s->opt.max_frame, s->opt.read_chunk,
 			       s->opt.nagle ? " nagle" : "");
+		if (s->opt.send_timeout)
+			off += snprintf(options + off, sizeof(options) - (size_t)off, " send-timeout=%ld",
+					s->opt.send_timeout);
 		for (const struct model_option *o = m->options; o && o->name && off < (int)sizeof(options); o++)
 			off += option_value(options + off, sizeof(options) - (size_t)off, o);
 		if (s->opt.bug && off < (int)sizeof(options))
@@ -375,8 +433,20 @@ void server_start(struct server *s, const struct model *m, int argc, char **argv
 	printf("listening on %s:%u\n", s->opt.bind, s->port);
 	fflush(stdout);
 	if (!server_quiet)
-		iolog("%s, framing %s, pid %d%s%s", m->summary, framing_name(s->opt.framing),
+		iolog("%s, framing %s, pid %d%s%s", m->summary,
+		      s->opt.http ? "http" : framing_name(s->opt.framing),
 		      (int)getpid(), s->opt.bug ? ", BUG ON: " : "", s->opt.bug ? s->opt.bug : "");
+}
+
+struct timespec *server_wait_ts(struct timespec *ts)
+{
+	int ms = server_wait_ms();
+
+	if (ms < 0)
+		return NULL;
+	ts->tv_sec = ms / 1000;
+	ts->tv_nsec = (long)(ms % 1000) * 1000000;
+	return ts;
 }
 
 void server_signals_anywhere(struct server *s)

@@ -36,12 +36,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "common/buf.h"
 #include "common/framing.h"
+#include "common/http.h"
 #include "common/masks.h"
 #include "common/net.h"
 #include "common/telemetry.h"
+#include "common/wheel.h"
 
 #define DEFAULT_BIND        "127.0.0.1"
 #define DEFAULT_HIGH_WATER  (4u * 1024 * 1024)  /* stop reading a peer with this much unsent */
@@ -71,6 +74,13 @@ struct model_option {
 
 struct server;
 
+/* Models whose wait takes server_wait_ms() and that call server_expire() list these. */
+#define OPTION_TIMERS(srv) \
+	{ "idle-timeout", OPTK_LONG, &(srv)->opt.idle_timeout_ms, "MS", \
+	  "close a connection that sent no data for MS milliseconds (idle_timeouts)", 1, 86400000 }, \
+	{ "heartbeat", OPTK_LONG, &(srv)->opt.heartbeat_ms, "MS", \
+	  "peers send an empty frame at least every MS ms (counted, not echoed); 3 missed: closed (hb_timeouts)", 1, 86400000 }
+
 struct bug {
 	const char *name;          /* --bug=NAME */
 	const char *what;          /* one line for --help */
@@ -84,22 +94,28 @@ struct model {
 	int         lesson;        /* LESSONS.md section */
 	bool        blocking;      /* accepted sockets and the listener stay blocking; a thread each */
 	bool        threaded;      /* several threads serve connections (telemetry: several writers) */
+	bool        datagram;      /* UDP: s->lfd is a bound SOCK_DGRAM socket (nonblocking), no listen() */
 	const struct model_option *options;  /* OPTIONS_END-terminated, or NULL */
 	const struct bug *bugs;    /* {NULL, NULL}-terminated, or NULL */
 	/* Set-up that must work before the server says it is listening (flags are parsed). */
 	void      (*setup)(struct server *s);
 };
 
-/* What every model takes (-p, -b, -f, --max-frame, --read-chunk, --no-stats, --nagle, -q). */
+/* What every model takes (-p, -b, -f, --max-frame, --read-chunk, --no-stats, --nagle,
+ * --send-timeout, -q). */
 struct server_opts {
 	const char  *bind;         /* -b/--bind, default 127.0.0.1 */
 	uint16_t     port;         /* -p/--port, 0 = pick a free port */
 	enum framing framing;      /* -f/--framing len32|line|raw */
+	bool         http;         /* -f http: answer HTTP requests (common/http.h) instead of echoing */
 	size_t       max_frame;    /* --max-frame BYTES */
 	size_t       read_chunk;   /* --read-chunk BYTES: cap per read call, 0 = none */
 	bool         no_stats;     /* --no-stats: telemetry off */
 	bool         nagle;        /* --nagle: leave Nagle's algorithm on (no TCP_NODELAY) */
 	size_t       high_water;   /* OPTION_HIGH_WATER; 0 = off */
+	long         idle_timeout_ms; /* OPTION_TIMERS: close after this long with no data */
+	long         heartbeat_ms;    /* OPTION_TIMERS: close after 3 x this with no byte at all */
+	long         send_timeout; /* --send-timeout SECS: close when output is stuck that long; 0 = off */
 	const char  *bug;          /* --bug=NAME or NULL */
 };
 
@@ -169,6 +185,19 @@ void turn_begin(int n);
 void turn_spin(void);              /* a busy loop's turn: counts a spin, no wait call */
 void turn_ready(int fd, uint32_t mask);
 void turn_end(void);
+/* Work done outside the conn_* calls (a datagram read or sent): this turn was not empty. */
+void turn_moved(void);
+
+/*
+ * Connection timers (--idle-timeout, --heartbeat; OPTION_TIMERS).  The wait's timeout:
+ * ms until the next one is due, -1 for none (pass it to epoll_wait/poll; server_wait_ts()
+ * for the calls that take a timespec); after each wakeup server_expire() closes the
+ * connections whose time is up (conn_close(c, ETIMEDOUT), counted in idle_timeouts or
+ * hb_timeouts).  Per thread.
+ */
+int  server_wait_ms(void);
+struct timespec *server_wait_ts(struct timespec *ts);   /* NULL: wait for ever */
+void server_expire(void);
 
 /* ------------------------------------------------------------- connections */
 
@@ -179,6 +208,7 @@ struct conn {
 	struct buf           in;        /* bytes read, not yet a whole frame */
 	struct buf           out;       /* echo waiting to be written */
 	struct frame_decoder dec;
+	struct http_conn     http;      /* -f http: the request parser's state */
 	bool                 rd_closed; /* peer half-closed: read returned 0 */
 	bool                 paused;    /* out over the high-water mark: not reading */
 	uint32_t             interest;  /* what the model waits for (epoll bits): conn_set_interest() */
@@ -186,6 +216,8 @@ struct conn {
 	const struct server_opts *opt;
 	struct conn_table   *table;     /* the table it is in, or NULL */
 	struct conn         *next;      /* for the model's own lists (ready list...) */
+	struct timer         timer;     /* --idle-timeout/--heartbeat deadline (server_expire) */
+	uint64_t             last_rx_ms, last_data_ms;  /* when a byte / a data frame last came */
 	bool                 on_list;
 };
 
@@ -206,6 +238,8 @@ struct conn *conn_new(int fd, uint16_t peer_port, const struct server_opts *opt)
  */
 enum { CLOSE_EOF = 0, CLOSE_PROTOCOL = -1, CLOSE_STOPPING = -2 };
 void conn_close(struct conn *c, int reason);
+/* One-thread servers give freed memory back when the last connection closes. */
+extern bool conn_trim_when_empty;
 /* Connections open now (all threads). */
 size_t conn_count(void);
 /* The peer half-closed (read returned 0, or a completion said so). */

@@ -57,12 +57,15 @@ record() {   # record NAME RC LOGFILE
 	esac
 }
 
+durations=()
 run_one() {  # run_one NAME CMD...
 	local name=$1; shift
 	local log=$LOGS/$(echo "$name" | tr '/ ' '__').log
+	local t0=$SECONDS
 	timeout -k 5 "$TIMEOUT" "$@" >"$log" 2>&1
 	local rc=$?
 	[ $rc -eq 124 ] && echo "TIMEOUT after ${TIMEOUT}s" >>"$log"
+	durations+=("$((SECONDS - t0)) $name")
 	record "$name" $rc "$log"
 }
 
@@ -150,6 +153,10 @@ if true; then   # whatever -k chose: a leak of any test is a failure
 fi
 
 echo
+if [ ${#durations[@]} -gt 10 ]; then
+	echo "slowest (seconds): $(printf '%s\n' "${durations[@]}" | sort -rn | head -8 | awk '{ printf "%s %s;  ", $2, $1 }')"
+	echo "all $SECONDS s"
+fi
 if [ ${#skipped_list[@]} -gt 0 ]; then
 	echo "skipped:"; printf '  %s\n' "${skipped_list[@]}"
 fi

@@ -40,6 +40,9 @@ static const struct col cn_table[CN_NCOLS] = {
 	{ CN_QUEUED,   "QUEUED",     6, 4, false, 0 },
 	{ CN_WAIT,     "WAIT",       6, 1, false, 0 },
 	{ CN_MAXWAIT,  "MAXWAIT",    7, 1, false, 0 },
+	{ CN_PARTIAL,  "PART",       5, 3, false, 0 },   /* bytes of an incomplete frame held */
+	{ CN_EXPIRES,  "EXPIRES",    7, 7, false, 0 },   /* --idle-timeout/--heartbeat: due in */
+	{ CN_PARSE,    "PARSE",      8, 8, true,  0 },   /* -f http: the parser's state */
 };
 
 #define WATCH_MIN   6          /* a watched total: "12.3k", "3m05s" */

@@ -25,7 +25,7 @@ enum ov_col {
 /* Connection columns of the server detail view. */
 enum cn_col {
 	CN_FD, CN_PEER, CN_STATE, CN_INTEREST, CN_READY, CN_IN, CN_OUT, CN_EAGRD, CN_EAGWR,
-	CN_QUEUED, CN_WAIT, CN_MAXWAIT, CN_NCOLS
+	CN_QUEUED, CN_WAIT, CN_MAXWAIT, CN_PARTIAL, CN_EXPIRES, CN_PARSE, CN_NCOLS
 };
 
 #define MAXCOLS   (OV_NFIXED + 2 * MAX_WATCH)

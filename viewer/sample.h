@@ -68,10 +68,14 @@ struct conn_row {
 	uint16_t peer_port;
 	uint64_t bytes_in, bytes_out, frames_in;
 	uint64_t eagain_rd, eagain_wr, queued;
+	uint64_t partial;         /* parse_state: bytes of an incomplete frame held */
 	uint64_t opened_ns;
 	uint64_t wait_ns;         /* how long it has been ready and not served (0 = not waiting) */
 	uint64_t max_wait_ns;     /* longest wait so far, including the current one */
 	uint64_t d_bytes;         /* bytes in+out moved during the last interval */
+	int64_t  expires_ns;      /* its timer (--idle-timeout/--heartbeat) is due in this long; -1 none */
+	uint32_t parse_state;     /* -f http: the request parser's state (http_state_name) */
+	int32_t  loop;            /* the event loop that owns it (lab 20), -1: the server has none */
 	bool     starving;        /* wait_ns over the threshold */
 };
 
@@ -121,6 +125,11 @@ struct seg {
 
 	float            hist[HIST_LEN]; /* messages/s, oldest first */
 	unsigned         hist_len;
+
+	/* A server with one loop per thread (lab 20): each loop's figures, and per second. */
+	unsigned         nloops;
+	uint64_t         loop_cnt[TM_NLOOPS][TL_NFIELDS_USED], prev_loop_cnt[TM_NLOOPS][TL_NFIELDS_USED];
+	double           loop_s[TM_NLOOPS][TL_NFIELDS_USED];   /* NAN for the gauge and the maximum */
 
 	struct tm_probe  probes[TM_NPROBE];  /* valid records only */
 	unsigned         nprobes;

@@ -162,6 +162,9 @@ static int cn_cmp(const void *pa, const void *pb, void *arg)
 	case CN_QUEUED:   c = cmp_u64(a->queued, b->queued); break;
 	case CN_WAIT:     c = cmp_u64(a->wait_ns, b->wait_ns); break;
 	case CN_MAXWAIT:  c = cmp_u64(a->max_wait_ns, b->max_wait_ns); break;
+	case CN_EXPIRES:  c = (a->expires_ns > b->expires_ns) - (a->expires_ns < b->expires_ns); break;
+	case CN_PARSE:    c = cmp_u64(a->parse_state, b->parse_state); break;
+	case CN_PARTIAL:  c = cmp_u64(a->partial, b->partial); break;
 	}
 	if (c == 0)
 		c = (a->fd > b->fd) - (a->fd < b->fd);
@@ -376,6 +379,11 @@ void ui_prepare(struct ui *u, struct sampler *s, uint64_t now, int cols, int lin
 
 	prepare_overview(u, s);
 	g = ui_selected(u);
+	/* A server with one loop per thread: a line per loop above its connections. */
+	if (u->view == VIEW_CONNS && g && g->nloops) {
+		u->top += (int)(g->nloops < LOOP_LINES ? g->nloops : LOOP_LINES);
+		u->rows = lines - 2 - u->top > 0 ? lines - 2 - u->top : 0;
+	}
 	/* Read the event ring only for the server whose events are on screen. */
 	for (size_t i = 0; i < s->nsegs; i++) {
 		struct seg *x = s->segs[i];

@@ -33,6 +33,7 @@ static long sleep_us;        /* --sleep-us: nap after a turn that found nothing 
 
 static const struct model_option OPTIONS[] = {
 	OPTION_HIGH_WATER(&srv),
+	OPTION_TIMERS(&srv),
 	{ "sleep-us", OPTK_LONG, &sleep_us, "N", "sleep N microseconds after an empty turn (default 0)", 0, 10000000 },
 	OPTIONS_END,
 };
@@ -77,6 +78,7 @@ int main(int argc, char **argv)
 			if (conn_serve(c, c->interest & EPOLLIN))
 				conn_set_interest(c, conn_wanted(c));
 		}
+		server_expire();   /* connections past --idle-timeout/--heartbeat */
 		turn_end();
 		if (!sleep_us)
 			continue;     /* straight on: the next turn asks everyone again */

@@ -28,6 +28,7 @@ static struct server srv;
 
 static const struct model_option OPTIONS[] = {
 	OPTION_HIGH_WATER(&srv),
+	OPTION_TIMERS(&srv),
 	OPTIONS_END,
 };
 
@@ -73,6 +74,7 @@ static void accept_clients(void)
 
 int main(int argc, char **argv)
 {
+	struct timespec ts;
 	struct conn *c;
 	int n;
 
@@ -83,7 +85,7 @@ int main(int argc, char **argv)
 	while (!server_stop) {
 		/* select() overwrote the sets with its last answer: build them again, every turn. */
 		build_sets();
-		n = pselect(maxfd + 1, &rd, &wr, NULL, NULL, &srv.waitmask);
+		n = pselect(maxfd + 1, &rd, &wr, NULL, server_wait_ts(&ts), &srv.waitmask);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;     /* SIGINT/SIGTERM got in during the wait: the loop condition decides */
@@ -113,6 +115,7 @@ int main(int argc, char **argv)
 				conn_set_interest(c, conn_wanted(c));  /* the next build_sets() reads it */
 			/* Closed: nothing to deregister, the next sets simply leave it out. */
 		}
+		server_expire();   /* connections past --idle-timeout/--heartbeat */
 		turn_end();
 	}
 

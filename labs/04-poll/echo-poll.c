@@ -27,6 +27,7 @@ static struct server srv;
 
 static const struct model_option OPTIONS[] = {
 	OPTION_HIGH_WATER(&srv),
+	OPTION_TIMERS(&srv),
 	OPTIONS_END,
 };
 
@@ -74,6 +75,7 @@ static void accept_clients(void)
 
 int main(int argc, char **argv)
 {
+	struct timespec ts;
 	struct conn *c;
 	short ready;
 	int n, fd;
@@ -83,7 +85,7 @@ int main(int argc, char **argv)
 
 	while (!server_stop) {
 		/* The whole array goes in with every call: the kernel looks at every entry. */
-		n = ppoll(pfds, npfds, NULL, &srv.waitmask);
+		n = ppoll(pfds, npfds, server_wait_ts(&ts), &srv.waitmask);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;     /* SIGINT/SIGTERM got in during the wait: the loop condition decides */
@@ -108,8 +110,10 @@ int main(int argc, char **argv)
 				accept_clients();
 				continue;
 			}
-			if (!(c = conn_table_get(&srv.conns, fd)))
+			if (!(c = conn_table_get(&srv.conns, fd))) {
+				pfds[i].fd = -1;          /* closed by its timer (POLLNVAL): forget the entry */
 				continue;
+			}
 			/* One read per report; what we leave behind, poll() reports again next turn.
 			 * The reply is written at once; POLLOUT is only for what did not fit. */
 			if (conn_serve(c, ready & (POLLIN | POLLHUP | POLLERR))) {
@@ -121,6 +125,7 @@ int main(int argc, char **argv)
 		}
 		while (npfds > 0 && pfds[npfds - 1].fd < 0)
 			npfds--;                      /* closed at the end: the array gets shorter */
+		server_expire();   /* connections past --idle-timeout/--heartbeat */
 		turn_end();
 	}
 

@@ -29,6 +29,7 @@ static struct server srv;
 
 static const struct model_option OPTIONS[] = {
 	OPTION_HIGH_WATER(&srv),
+	OPTION_TIMERS(&srv),
 	OPTIONS_END,
 };
 
@@ -81,7 +82,7 @@ int main(int argc, char **argv)
 
 	while (!server_stop) {
 		/* Only room for the answer goes in: the kernel keeps the interest list. */
-		n = epoll_pwait(epfd, events, MAX_EVENTS, -1, &srv.waitmask);
+		n = epoll_pwait(epfd, events, MAX_EVENTS, server_wait_ms(), &srv.waitmask);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;     /* SIGINT/SIGTERM got in during the wait: the loop condition decides */
@@ -112,6 +113,7 @@ int main(int argc, char **argv)
 				watch(EPOLL_CTL_MOD, fd, want);  /* 0 is allowed: ERR and HUP still come */
 			conn_set_interest(c, want);
 		}
+		server_expire();   /* connections past --idle-timeout/--heartbeat */
 		turn_end();
 	}
 

@@ -32,6 +32,7 @@ static size_t budget = 64 * 1024;   /* --budget: bytes read per connection per t
 
 static const struct model_option OPTIONS[] = {
 	OPTION_HIGH_WATER(&srv),
+	OPTION_TIMERS(&srv),
 	{ "budget", OPTK_SIZE, &budget, "BYTES", "bytes read per connection per turn (default 64K; 0 = drain greedily)", 0, 0 },
 	OPTIONS_END,
 };
@@ -132,7 +133,7 @@ int main(int argc, char **argv)
 
 	while (!server_stop) {
 		/* Someone on the ready list still has unread bytes: collect new events, do not sleep. */
-		n = epoll_pwait(epfd, events, MAX_EVENTS, ready.head ? 0 : -1, &srv.waitmask);
+		n = epoll_pwait(epfd, events, MAX_EVENTS, ready.head ? 0 : server_wait_ms(), &srv.waitmask);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;     /* SIGINT/SIGTERM got in during the wait: the loop condition decides */
@@ -163,6 +164,7 @@ int main(int argc, char **argv)
 		 * went back to the tail, for the next round. */
 		for (size_t k = ready.len; k > 0 && (c = conn_list_pop(&ready)); k--)
 			serve(c);
+		server_expire();   /* connections past --idle-timeout/--heartbeat */
 		turn_end();
 	}
 

@@ -193,6 +193,8 @@ static void accept_clients(void)
 
 static void serve(struct conn *c, const struct io_event *ev, uint32_t ready)
 {
+	void *pread_buf = c->model_data;  /* --pread: ours to free if c is closed */
+
 	if (KEY_CMD(ev->data) == IOCB_CMD_PREAD) {
 		/* PREAD already read: the bytes are in our buffer and the result is the count. */
 		if (ev->res > 0 && conn_take(c, c->model_data, (size_t)ev->res) < 0) {
@@ -212,7 +214,7 @@ static void serve(struct conn *c, const struct io_event *ev, uint32_t ready)
 	if (conn_serve(c, ready & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		arm(c);               /* one-shot: nothing more comes for this socket until we re-arm */
 	else
-		free(c->model_data);
+		free(pread_buf);      /* c is gone */
 }
 
 /*

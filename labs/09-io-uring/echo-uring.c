@@ -55,6 +55,7 @@ static void setup(struct server *s);
 
 static const struct bug BUGS[] = {
 	{ "no-sigpipe", "keep SIGPIPE's default action: writing to a reset peer kills the server" },
+	{ "uring-dontwait", "recv with MSG_DONTWAIT: it completes -EAGAIN at once, and we poll again" },
 	{ NULL, NULL },
 };
 
@@ -119,16 +120,18 @@ static void submit_recv(struct conn *c)
 	struct uconn *u = c->model_data;
 	struct io_uring_sqe *sqe = uring_sqe(&ring);
 	size_t len = c->opt->read_chunk && c->opt->read_chunk < RECV_SIZE ? c->opt->read_chunk : RECV_SIZE;
+	/* BUG lab 9 (uring-dontwait): "do not park it, answer now" brings EAGAIN back. */
+	int flags = server_bug(&srv, "uring-dontwait") ? MSG_DONTWAIT : 0;
 
 	if (!bufs.br) {
-		io_uring_prep_recv(sqe, c->fd, u->rbuf, len, 0);
+		io_uring_prep_recv(sqe, c->fd, u->rbuf, len, flags);
 	} else {
 		/* No buffer named: the kernel picks one from group BGID when bytes arrive.
 		 * Multishot: this one SQE keeps producing a CQE per arrival (len 0 = whole buffer). */
 		if (multishot_recv && !c->opt->read_chunk)
 			io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
 		else
-			io_uring_prep_recv(sqe, c->fd, NULL, len, 0);
+			io_uring_prep_recv(sqe, c->fd, NULL, len, flags);
 		sqe->flags |= IOSQE_BUFFER_SELECT;
 		sqe->buf_group = BGID;
 	}
@@ -300,6 +303,8 @@ static void recv_done(struct conn *c, const struct io_uring_cqe *cqe)
 	if (res == -EINVAL && multishot_recv) {
 		multishot_recv = false;   /* kernel < 6.0: one recv per arrival from now on */
 		iolog("multishot recv not supported here (kernel 6.0+): one recv per arrival");
+	} else if (res == -EAGAIN) {
+		tm_add(TM_EAGAIN_RD, 1);  /* only with MSG_DONTWAIT (the bug): nothing to take yet */
 	} else if (res < 0 && res != -ENOBUFS && res != -ECANCELED && res != -EINTR) {
 		close_conn(c, res == -EPROTO ? CLOSE_PROTOCOL : -res);  /* ECONNRESET: this one only */
 		return;
@@ -352,7 +357,7 @@ static void setup(struct server *s)
 		iolog("--no-bufring: plain recv into a %d-byte buffer per connection", RECV_SIZE);
 	else if ((r = uring_bufs_setup(&ring, &bufs, NBUFS, RECV_SIZE, BGID)) < 0)
 		iolog("no provided-buffer ring here (%s; needs 5.19+): a buffer per connection", strerror(-r));
-	multishot_recv = bufs.br && !oneshot;
+	multishot_recv = bufs.br && !oneshot && !server_bug(&srv, "uring-dontwait");
 	if (bufs.br && !server_quiet)
 		iolog("provided buffers: a ring of %d x %d bytes shared by all connections; %s recv",
 		      NBUFS, RECV_SIZE, multishot_recv ? "multishot" : "one-shot");

@@ -8,7 +8,8 @@
 # As root it runs apt-get directly; otherwise it says what and why, then uses sudo.
 set -eu
 
-PKGS="gcc make pkg-config libncurses-dev liburing-dev libcmocka-dev tmux gnuplot-nox iproute2 procps strace netcat-openbsd jq clang libclang-rt-14-dev libuv1-dev libevent-dev"
+
+PKGS="gcc make pkg-config libncurses-dev liburing-dev libcmocka-dev tmux gnuplot-nox iproute2 procps strace netcat-openbsd jq clang libclang-rt-14-dev libuv1-dev libevent-dev curl wrk nginx"
 
 missing() {
 	for p in $PKGS; do

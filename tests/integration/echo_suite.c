@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 
+#include "tests/lib/t_helpers.h"
 #include "common/framing.h"
 #include "common/net.h"
 #include "common/telemetry.h"
@@ -52,11 +53,6 @@ static void t_fail(int line, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	__atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);
-}
-
-static uint64_t now_ms(void)
-{
-	return tm_now() / 1000000u;
 }
 
 /* xorshift64*: small, fast, reproducible from the printed seed. */
@@ -110,8 +106,8 @@ static int srv_start(struct srv *s, const char *const *extra, const char *env)
 	}
 	close(pipefd[1]);
 	s->out = pipefd[0];
-	deadline = now_ms() + 10000;
-	while (now_ms() < deadline && len < (int)sizeof(line) - 1) {
+	deadline = t_now_ms() + 10000;
+	while (t_now_ms() < deadline && len < (int)sizeof(line) - 1) {
 		struct pollfd p = { .fd = s->out, .events = POLLIN };
 		ssize_t r;
 
@@ -244,41 +240,6 @@ static int client(const struct srv *s)
 	return fd;
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n) {
-		ssize_t w = write(fd, c, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Read exactly n bytes: 0, or -1 on EOF/error/timeout. */
-static int read_exact(int fd, void *p, size_t n)
-{
-	char *c = p;
-
-	while (n) {
-		ssize_t r = read(fd, c, n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		c += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
 /* Does the peer close within ms?  1 closed (EOF or reset), 0 not closed, data is an error. */
 static int closed_within(int fd, int ms)
 {
@@ -322,7 +283,7 @@ static int echo_one(int fd, uint32_t len, uint64_t *s)
 	int rc = -1;
 
 	n = make_frame(out, len, s);
-	if (write_all(fd, out, n) == 0 && read_exact(fd, in, n) == 0 && memcmp(out, in, n) == 0)
+	if (t_write_all(fd, out, n) == 0 && t_read_exact(fd, in, n) == 0 && memcmp(out, in, n) == 0)
 		rc = 0;
 	free(out);
 	free(in);
@@ -384,8 +345,8 @@ static void case_one_byte_writes(const struct srv *s)
 	for (int i = 0; i < 20; i++)
 		n += make_frame(out + n, (uint32_t)(rnd(&st) % 300), &st);
 	for (size_t i = 0; i < n; i++)
-		CHECK(write_all(fd, out + i, 1) == 0, "write of byte %zu failed", i);
-	CHECK(read_exact(fd, in, n) == 0, "echo of %zu bytes written singly did not come back", n);
+		CHECK(t_write_all(fd, out + i, 1) == 0, "write of byte %zu failed", i);
+	CHECK(t_read_exact(fd, in, n) == 0, "echo of %zu bytes written singly did not come back", n);
 	CHECK(memcmp(out, in, n) == 0, "echo differs from what was sent");
 	close(fd);
 }
@@ -402,8 +363,8 @@ static void case_coalesced(const struct srv *s)
 		return;
 	for (int i = 0; i < 1000; i++)
 		n += make_frame(out + n, (uint32_t)(rnd(&st) % 100), &st);
-	CHECK(write_all(fd, out, n) == 0, "write failed");
-	CHECK(read_exact(fd, in, n) == 0, "not all of %zu coalesced bytes came back", n);
+	CHECK(t_write_all(fd, out, n) == 0, "write failed");
+	CHECK(t_read_exact(fd, in, n) == 0, "not all of %zu coalesced bytes came back", n);
 	CHECK(memcmp(out, in, n) == 0, "coalesced echo differs");
 	close(fd);
 }
@@ -435,7 +396,7 @@ static void case_oversize_isolated(const struct srv *s)
 	if (bad < 0)
 		return;
 	len32_put(hdr, FRAME_DEFAULT_MAX + 1);
-	CHECK(write_all(bad, hdr, sizeof(hdr)) == 0, "write failed");
+	CHECK(t_write_all(bad, hdr, sizeof(hdr)) == 0, "write failed");
 	CHECK(closed_within(bad, 5000) == 1, "a frame of 1 MiB + 1 should close the connection");
 	CHECK(echo_one(good, 1000, &st) == 0, "the other client was hurt by the oversize frame");
 	CHECK(srv_alive(s), "server died");
@@ -462,14 +423,14 @@ static void case_reset_isolated(const struct srv *s)
 	/* Half a frame, then RST. */
 	fd = client(s);
 	n = make_frame(big, 1000, &st);
-	CHECK(write_all(fd, big, n / 2) == 0, "write failed");
+	CHECK(t_write_all(fd, big, n / 2) == 0, "write failed");
 	usleep(100000);
 	reset_close(fd);
 	/* A whole 1 MiB frame whose echo we never read, then RST while the server writes it. */
 	for (int i = 0; i < 3; i++) {
 		fd = client(s);
 		n = make_frame(big, MIB, &st);
-		CHECK(write_all(fd, big, n) == 0, "write failed");
+		CHECK(t_write_all(fd, big, n) == 0, "write failed");
 		usleep(200000);
 		reset_close(fd);
 	}
@@ -495,9 +456,9 @@ static void case_half_close(const struct srv *s)
 		return;
 	for (int i = 0; i < 20; i++)
 		n += make_frame(out + n, (uint32_t)(rnd(&st) % 1000), &st);
-	CHECK(write_all(fd, out, n) == 0, "write failed");
+	CHECK(t_write_all(fd, out, n) == 0, "write failed");
 	shutdown(fd, SHUT_WR);
-	CHECK(read_exact(fd, in, n) == 0, "echo after half-close incomplete");
+	CHECK(t_read_exact(fd, in, n) == 0, "echo after half-close incomplete");
 	CHECK(memcmp(out, in, n) == 0, "echo after half-close differs");
 	CHECK(closed_within(fd, 5000) == 1, "server did not close after echoing a half-closed peer");
 	close(fd);
@@ -535,13 +496,13 @@ static void case_no_fd_leak(const struct srv *s)
 			close(fd);
 			break;
 		case 1:
-			CHECK(write_all(fd, "\0\0\1\0abc", 7) == 0, "write failed");
+			CHECK(t_write_all(fd, "\0\0\1\0abc", 7) == 0, "write failed");
 			usleep(20000);
 			reset_close(fd);
 			break;
 		case 2:
 			len32_put(hdr, FRAME_DEFAULT_MAX + 1);
-			CHECK(write_all(fd, hdr, 4) == 0, "write failed");
+			CHECK(t_write_all(fd, hdr, 4) == 0, "write failed");
 			closed_within(fd, 5000);
 			close(fd);
 			break;
@@ -666,18 +627,18 @@ static void case_line_mode(const struct srv *s_unused)
 	}
 	fd = client(&s);
 	for (size_t i = 0; i < n; i += 3)
-		CHECK(write_all(fd, msg + i, i + 3 <= n ? 3 : n - i) == 0, "write failed");
-	CHECK(read_exact(fd, in, n) == 0 && memcmp(in, msg, n) == 0, "split lines not echoed exactly");
+		CHECK(t_write_all(fd, msg + i, i + 3 <= n ? 3 : n - i) == 0, "write failed");
+	CHECK(t_read_exact(fd, in, n) == 0 && memcmp(in, msg, n) == 0, "split lines not echoed exactly");
 	for (int i = 0; i < 50; i++)
 		m += (size_t)snprintf(out + m, sizeof(out) - m, "line %d\n", i);
-	CHECK(write_all(fd, out, m) == 0 && read_exact(fd, in, m) == 0 && memcmp(in, out, m) == 0,
+	CHECK(t_write_all(fd, out, m) == 0 && t_read_exact(fd, in, m) == 0 && memcmp(in, out, m) == 0,
 	      "coalesced lines not echoed exactly");
 	memset(big, 'x', sizeof(big));
-	CHECK(write_all(fd, big, sizeof(big)) == 0, "write failed");
+	CHECK(t_write_all(fd, big, sizeof(big)) == 0, "write failed");
 	CHECK(closed_within(fd, 5000) == 1, "a 300-byte line with --max-frame 100 should close the client");
 	/* Connected only now, so an iterative server can serve it. */
 	other = client(&s);
-	CHECK(write_all(other, "still here\n", 11) == 0 && read_exact(other, in, 11) == 0 &&
+	CHECK(t_write_all(other, "still here\n", 11) == 0 && t_read_exact(other, in, 11) == 0 &&
 	      memcmp(in, "still here\n", 11) == 0, "the next client was not served");
 	close(fd);
 	close(other);
@@ -709,8 +670,8 @@ static void case_raw_mode(const struct srv *s_unused)
 
 		if (chunk > N - off)
 			chunk = N - off;
-		CHECK(write_all(fd, out + off, chunk) == 0, "write failed");
-		CHECK(read_exact(fd, in + off, chunk) == 0, "raw echo short at offset %zu", off);
+		CHECK(t_write_all(fd, out + off, chunk) == 0, "write failed");
+		CHECK(t_read_exact(fd, in + off, chunk) == 0, "raw echo short at offset %zu", off);
 		off += chunk;
 	}
 	CHECK(memcmp(in, out, N) == 0, "raw echo differs");
@@ -733,12 +694,12 @@ static void case_iterative_waits(const struct srv *s)
 		return;
 	CHECK(echo_one(a, 10, &st) == 0, "first client not served");
 	n = make_frame(out, 20, &st);
-	CHECK(write_all(b, out, n) == 0, "second client's connect/write failed (the backlog should take it)");
+	CHECK(t_write_all(b, out, n) == 0, "second client's connect/write failed (the backlog should take it)");
 	p = (struct pollfd){ .fd = b, .events = POLLIN };
 	CHECK(poll(&p, 1, 700) == 0, "second client was served while the first is still connected");
 	CHECK(echo_one(a, 10, &st) == 0, "first client no longer served");
 	close(a);
-	CHECK(read_exact(b, in, n) == 0 && memcmp(in, out, n) == 0,
+	CHECK(t_read_exact(b, in, n) == 0 && memcmp(in, out, n) == 0,
 	      "second client not served after the first left");
 	close(b);
 }

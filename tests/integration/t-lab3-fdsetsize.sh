@@ -4,13 +4,13 @@
 # the client sees a close, and every other client (an early one included) is echoed.
 . "${IOLAB_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 
-client=$IOLAB_BIN/tests/models1_client
+client=$IOLAB_BIN/tests/lab_client
 for b in "$IOLAB_BIN/echo-select" "$client"; do
 	[ -x "$b" ] || t_fail "build $b first (make)"
 done
 
 # 1200 connections push the server's descriptors well past 1023.  The server raises
-# its own soft limit to the hard limit; the client (models1_client) does the same.
+# its own soft limit to the hard limit; the client (lab_client) does the same.
 conns=1200
 hard=$(ulimit -Hn)
 if [ "$hard" != unlimited ] && [ "$hard" -lt $((conns + 100)) ]; then

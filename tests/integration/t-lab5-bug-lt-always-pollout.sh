@@ -5,7 +5,7 @@
 # with "writable" and nothing to do (empty_wakeups race upward).
 . "${IOLAB_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 
-client=$IOLAB_BIN/tests/models1_client
+client=$IOLAB_BIN/tests/lab_client
 for b in "$IOLAB_BIN/echo-epoll-lt" "$client"; do
 	[ -x "$b" ] || t_fail "build $b first (make)"
 done

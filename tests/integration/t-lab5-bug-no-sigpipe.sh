@@ -7,7 +7,7 @@
 # EPIPE and only that connection is closed.
 . "${IOLAB_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 
-client=$IOLAB_BIN/tests/models1_client
+client=$IOLAB_BIN/tests/lab_client
 for b in "$IOLAB_BIN/echo-epoll-lt" "$client"; do
 	[ -x "$b" ] || t_fail "build $b first (make)"
 done

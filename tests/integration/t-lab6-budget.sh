@@ -6,7 +6,7 @@
 # servers run in this test, alternately, and the medians of 3 rounds are compared.
 . "${IOLAB_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 
-client=$IOLAB_BIN/tests/models1_client
+client=$IOLAB_BIN/tests/lab_client
 for b in "$IOLAB_BIN/echo-epoll-et" "$client"; do
 	[ -x "$b" ] || t_fail "build $b first (make)"
 done

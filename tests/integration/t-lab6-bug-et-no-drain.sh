@@ -5,7 +5,7 @@
 # 900 bring no new edge, so nothing more comes back.
 . "${IOLAB_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 
-client=$IOLAB_BIN/tests/models1_client
+client=$IOLAB_BIN/tests/lab_client
 for b in "$IOLAB_BIN/echo-epoll-et" "$client"; do
 	[ -x "$b" ] || t_fail "build $b first (make)"
 done

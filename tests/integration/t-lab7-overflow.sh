@@ -3,8 +3,8 @@
 # that queue overflows (RLIMIT_SIGPENDING) it falls back to a poll() scan: the echo stays
 # correct and sigq_overflow / overflow events count the fallbacks.  SIGINT ends it cleanly.
 . "$(dirname "$0")/../lib.sh"
-tool=$IOLAB_BIN/tests/models2_tool
-[ -x "$tool" ] || t_fail "$tool not built (make bin/tests/models2_tool)"
+tool=$IOLAB_BIN/tests/lab_tool
+[ -x "$tool" ] || t_fail "$tool not built (make bin/tests/lab_tool)"
 
 counter() { "$tool" counters "$1" | awk -v k="$2" '$1 == k { print $2 }'; }
 event()   { "$tool" events "$1" | awk -v k="$2" -v f="$3" '$1 == k { for (i = 2; i <= NF; i++) { split($i, a, "="); if (a[1] == f) print a[2] } }'; }

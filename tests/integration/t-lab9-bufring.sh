@@ -3,8 +3,8 @@
 # with --no-bufring: both echo many clients correctly, count submissions and completions,
 # log completions with their result, and show the outstanding recv as EPOLLIN interest.
 . "$(dirname "$0")/../lib.sh"
-tool=$IOLAB_BIN/tests/models2_tool
-[ -x "$tool" ] || t_fail "$tool not built (make bin/tests/models2_tool)"
+tool=$IOLAB_BIN/tests/lab_tool
+[ -x "$tool" ] || t_fail "$tool not built (make bin/tests/lab_tool)"
 why=$("$tool" uring-probe); [ $? = 77 ] && t_skip "$why"
 
 counter() { "$tool" counters "$1" | awk -v k="$2" '$1 == k { print $2 }'; }

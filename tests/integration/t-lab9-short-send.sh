@@ -8,8 +8,8 @@
 # flight: a server that sends straight out of its output buffer fails here (bad address, or
 # a corrupted echo), as LESSONS.md §9's "break it" shows.
 . "$(dirname "$0")/../lib.sh"
-tool=$IOLAB_BIN/tests/models2_tool
-[ -x "$tool" ] || t_fail "$tool not built (make bin/tests/models2_tool)"
+tool=$IOLAB_BIN/tests/lab_tool
+[ -x "$tool" ] || t_fail "$tool not built (make bin/tests/lab_tool)"
 why=$("$tool" uring-probe); [ $? = 77 ] && t_skip "$why"
 
 wmem_max=$(awk '{ print $3 }' /proc/sys/net/ipv4/tcp_wmem 2>/dev/null)

@@ -3,8 +3,8 @@
 # kernel.io_uring_disabled or a container profile) echo-uring exits 3 before listening and
 # names the likely cause; the io_uring probe the other uring tests use says "skip" (77).
 . "$(dirname "$0")/../lib.sh"
-tool=$IOLAB_BIN/tests/models2_tool
-[ -x "$tool" ] || t_fail "$tool not built (make bin/tests/models2_tool)"
+tool=$IOLAB_BIN/tests/lab_tool
+[ -x "$tool" ] || t_fail "$tool not built (make bin/tests/lab_tool)"
 
 for e in EPERM ENOSYS; do
 	"$tool" no-uring "$e" "$IOLAB_BIN/echo-uring" -p 0 >"$T_TMP/out" 2>"$T_TMP/err"
@@ -19,7 +19,7 @@ for e in EPERM ENOSYS; do
 			t_fail "EPERM message should name kernel.io_uring_disabled and seccomp" ;;
 	ENOSYS) grep -q 'CONFIG_IO_URING' "$T_TMP/err" || t_fail "ENOSYS message should name CONFIG_IO_URING" ;;
 	esac
-	"$tool" no-uring "$e" "$IOLAB_BIN/tests/models2_tool" uring-probe >"$T_TMP/probe"
+	"$tool" no-uring "$e" "$IOLAB_BIN/tests/lab_tool" uring-probe >"$T_TMP/probe"
 	rc=$?
 	[ "$rc" = 77 ] || t_fail "uring-probe under the filter exited $rc, want 77"
 done

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/lib/t_helpers.h"
 #include "common/framing.h"
 #include "common/net.h"
 
@@ -51,21 +52,6 @@ static void die(const char *what)
 	exit(1);
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static int read_all(int fd, unsigned char *p, size_t n)
 {
 	while (n) {
@@ -84,7 +70,7 @@ static int read_all(int fd, unsigned char *p, size_t n)
 /* One frame out, its echo back, compared. */
 static void ping(int fd, const unsigned char *frame, unsigned char *echo, size_t len)
 {
-	if (write_all(fd, frame, len) < 0)
+	if (t_write_all(fd, frame, len) < 0)
 		die("write");
 	if (read_all(fd, echo, len) < 0) {
 		if (stop)

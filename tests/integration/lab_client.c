@@ -1,5 +1,5 @@
 /*
- * models1_client.c — client-side scenarios for the tests of labs 2, 3, 4, 5 and 6.
+ * lab_client.c — client-side scenarios for the tests of labs 2, 3, 4, 5 and 6.
  *
  * A helper program, not a test: the t-lab3-*, t-lab5-* and t-lab6-* scripts run it
  * against a server they started, and decide pass or fail from its exit code and
@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/lib/t_helpers.h"
 #include "common/framing.h"
 #include "common/net.h"
 #include "common/telemetry.h"
@@ -43,24 +44,6 @@
 #define IO_TIMEOUT_MS 5000   /* longest any single wait for the server may take */
 
 static uint16_t port;
-
-__attribute__((format(printf, 1, 2), noreturn))
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "models1_client: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static uint64_t now_us(void)
-{
-	return tm_now() / 1000;
-}
 
 static long arg_long(const char *s, const char *what)
 {
@@ -70,7 +53,7 @@ static long arg_long(const char *s, const char *what)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || *end || end == s || v < 0)
-		fail("bad %s '%s'", what, s);
+		t_die("bad %s '%s'", what, s);
 	return v;
 }
 
@@ -80,7 +63,7 @@ static int connect_server(void)
 	int fd = net_connect("127.0.0.1", port, err, sizeof(err));
 
 	if (fd < 0)
-		fail("%s", err);
+		t_die("%s", err);
 	return fd;
 }
 
@@ -94,7 +77,7 @@ static void send_all(int fd, const void *p, size_t n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0)
-			fail("send: %s", strerror(errno));
+			t_die("send: %s", strerror(errno));
 		q += w;
 		n -= (size_t)w;
 	}
@@ -103,13 +86,13 @@ static void send_all(int fd, const void *p, size_t n)
 /* Receive exactly n bytes within timeout_ms.  Returns n, or the bytes got before EOF/timeout/error. */
 static size_t recv_upto(int fd, void *p, size_t n, int timeout_ms)
 {
-	uint64_t deadline = now_us() + (uint64_t)timeout_ms * 1000;
+	uint64_t deadline = t_now_us() + (uint64_t)timeout_ms * 1000;
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	char *q = p;
 	size_t got = 0;
 
 	while (got < n) {
-		uint64_t t = now_us();
+		uint64_t t = t_now_us();
 		ssize_t r;
 
 		if (t >= deadline)
@@ -139,7 +122,7 @@ static int echo_frame(int fd, size_t size, unsigned seed, int timeout_ms)
 	int rc = 0;
 
 	if (!out || !in)
-		fail("out of memory");
+		t_die("out of memory");
 	len32_put(out, (uint32_t)size);
 	fill_pattern(out + LEN32_HDR, size, seed);
 	send_all(fd, out, size + LEN32_HDR);
@@ -162,7 +145,7 @@ static int cmd_echo(int argc, char **argv)
 	int *fds = calloc((size_t)clients, sizeof(*fds));
 
 	if (!fds)
-		fail("out of memory");
+		t_die("out of memory");
 	for (long i = 0; i < clients; i++)
 		fds[i] = connect_server();
 	for (long f = 0; f < frames; f++)
@@ -170,7 +153,7 @@ static int cmd_echo(int argc, char **argv)
 			int rc = echo_frame(fds[i], (size_t)size, (unsigned)(f * 1000 + i), IO_TIMEOUT_MS);
 
 			if (rc)
-				fail("client %ld frame %ld: %s", i, f, rc == 1 ? "no full echo" : "echo differs");
+				t_die("client %ld frame %ld: %s", i, f, rc == 1 ? "no full echo" : "echo differs");
 		}
 	for (long i = 0; i < clients; i++)
 		close(fds[i]);
@@ -185,11 +168,11 @@ static int cmd_ping(int argc, char **argv)
 {
 	long timeout_ms = argc > 0 ? arg_long(argv[0], "timeout") : 1000;
 	int fd = connect_server();
-	uint64_t t0 = now_us();
+	uint64_t t0 = t_now_us();
 	int rc = echo_frame(fd, 16, 1, (int)timeout_ms);
 
 	if (rc == 0)
-		printf("echoed in %llu us\n", (unsigned long long)(now_us() - t0));
+		printf("echoed in %llu us\n", (unsigned long long)(t_now_us() - t0));
 	else
 		printf("no echo within %ld ms\n", timeout_ms);
 	close(fd);
@@ -203,7 +186,7 @@ static int cmd_hold(int argc, char **argv)
 	int fd;
 
 	if (argc < 2)
-		fail("usage: hold PORT SECONDS partial|full");
+		t_die("usage: hold PORT SECONDS partial|full");
 	secs = arg_long(argv[0], "seconds");
 	fd = connect_server();
 	if (!strcmp(argv[1], "partial")) {
@@ -212,9 +195,9 @@ static int cmd_hold(int argc, char **argv)
 		send_all(fd, hdr, sizeof(hdr));
 	} else if (!strcmp(argv[1], "full")) {
 		if (echo_frame(fd, 100, 7, IO_TIMEOUT_MS))
-			fail("hold: the first frame was not echoed");
+			t_die("hold: the first frame was not echoed");
 	} else {
-		fail("hold: partial or full, not '%s'", argv[1]);
+		t_die("hold: partial or full, not '%s'", argv[1]);
 	}
 	printf("ready\n");
 	fflush(stdout);
@@ -233,20 +216,20 @@ static int cmd_stall(int argc, char **argv)
 	int fd;
 
 	if (argc < 2)
-		fail("usage: stall PORT BYTES WAIT_MS");
+		t_die("usage: stall PORT BYTES WAIT_MS");
 	bytes = arg_long(argv[0], "byte count");
 	wait_ms = arg_long(argv[1], "wait");
 	out = malloc((size_t)bytes);
 	in = malloc((size_t)bytes);
 	if (!out || !in)
-		fail("out of memory");
+		t_die("out of memory");
 	fill_pattern(out, (size_t)bytes, 3);
 	fd = connect_server();
 	send_all(fd, out, (size_t)bytes);        /* one write: one segment, one edge */
 	got = recv_upto(fd, in, (size_t)bytes, (int)wait_ms);
 	printf("sent %ld, echoed %zu within %ld ms\n", bytes, got, wait_ms);
 	if (memcmp(in, out, got))
-		fail("stall: echoed bytes differ from what was sent");
+		t_die("stall: echoed bytes differ from what was sent");
 	close(fd);
 	free(out);
 	free(in);
@@ -260,12 +243,12 @@ static void raise_nofile(long need)
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		fail("getrlimit: %s", strerror(errno));
+		t_die("getrlimit: %s", strerror(errno));
 	rl.rlim_cur = rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-		fail("setrlimit: %s", strerror(errno));
+		t_die("setrlimit: %s", strerror(errno));
 	if ((long)rl.rlim_cur < need)
-		fail("need %ld descriptors, the hard limit is %ld (raise it: ulimit -Hn)", need, (long)rl.rlim_cur);
+		t_die("need %ld descriptors, the hard limit is %ld (raise it: ulimit -Hn)", need, (long)rl.rlim_cur);
 }
 
 static int cmd_fdfill(int argc, char **argv)
@@ -277,10 +260,10 @@ static int cmd_fdfill(int argc, char **argv)
 	raise_nofile(n + 64);
 	fds = calloc((size_t)n, sizeof(*fds));
 	if (!fds)
-		fail("out of memory");
+		t_die("out of memory");
 	early = connect_server();
 	if (echo_frame(early, 50, 1, IO_TIMEOUT_MS))
-		fail("fdfill: the early client got no echo before the others connected");
+		t_die("fdfill: the early client got no echo before the others connected");
 	for (long i = 0; i < n; i++)
 		fds[i] = connect_server();
 	/* Each one: echoed, or closed by the server (EOF or reset) instead of an echo. */
@@ -296,11 +279,11 @@ static int cmd_fdfill(int argc, char **argv)
 			if (r == 0 || (r < 0 && (errno == ECONNRESET || errno == EPIPE)))
 				closed++;
 			else
-				fail("fdfill: connection %ld: neither echoed nor closed", i);
+				t_die("fdfill: connection %ld: neither echoed nor closed", i);
 		}
 	}
 	if (echo_frame(early, 50, 2, IO_TIMEOUT_MS))
-		fail("fdfill: the early client is no longer echoed");
+		t_die("fdfill: the early client is no longer echoed");
 	printf("connections %ld echoed %ld closed %ld early ok\n", n, echoed, closed);
 	for (long i = 0; i < n; i++)
 		close(fds[i]);
@@ -368,13 +351,13 @@ static void *light_client(void *arg)
 	struct light *l = arg;
 
 	while (!atomic_load(&flood_stop)) {
-		uint64_t t0 = now_us(), dt;
+		uint64_t t0 = t_now_us(), dt;
 
 		if (echo_frame(l->fd, LIGHT_FRAME, (unsigned)l->pings, IO_TIMEOUT_MS)) {
 			l->failed = 1;
 			break;
 		}
-		dt = now_us() - t0;
+		dt = t_now_us() - t0;
 		if (dt > l->max_us)
 			l->max_us = dt;
 		l->pings++;
@@ -392,11 +375,11 @@ static int cmd_flood(int argc, char **argv)
 	int hog, failed = 0;
 
 	if (!lights || nlight < 1)
-		fail("flood: need at least one light client");
+		t_die("flood: need at least one light client");
 	for (long i = 0; i < nlight; i++) {
 		lights[i].fd = connect_server();
 		if (echo_frame(lights[i].fd, LIGHT_FRAME, 0, IO_TIMEOUT_MS))
-			fail("flood: light client %ld not echoed before the flood", i);
+			t_die("flood: light client %ld not echoed before the flood", i);
 	}
 	hog = connect_server();
 	pthread_create(&wr, NULL, hog_writer, &hog);
@@ -423,7 +406,7 @@ static int cmd_flood(int argc, char **argv)
 	       (unsigned long long)worst, (unsigned long long)pings,
 	       (double)atomic_load(&hog_sent) / 1e6, (double)atomic_load(&hog_recvd) / 1e6);
 	if (failed)
-		fail("flood: a light client got no echo within %d ms", IO_TIMEOUT_MS);
+		t_die("flood: a light client got no echo within %d ms", IO_TIMEOUT_MS);
 	return 0;
 }
 
@@ -438,7 +421,7 @@ static int cmd_reset(int argc, char **argv)
 	int fd, rcvbuf = 4096;
 
 	if (!frame)
-		fail("out of memory");
+		t_die("out of memory");
 	fd = connect_server();
 	/* A small receive window: the echo backs up in the server, which keeps writing. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
@@ -467,7 +450,7 @@ static int cmd_counters(int argc, char **argv, const char *path)
 	int rc = tm_reader_open(&r, path);
 
 	if (rc != TM_OK)
-		fail("%s: %s", path, tm_open_strerror(rc));
+		t_die("%s: %s", path, tm_open_strerror(rc));
 	tm_read_counters(&r, c);
 	for (int i = 0; i < TM_NCOUNTERS_USED; i++) {
 		bool want = argc == 0;
@@ -486,7 +469,7 @@ int main(int argc, char **argv)
 	const char *cmd;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: models1_client COMMAND PORT|SEGMENT [ARGS...] (see the comment at the top)\n");
+		fprintf(stderr, "usage: lab_client COMMAND PORT|SEGMENT [ARGS...] (see the comment at the top)\n");
 		return 2;
 	}
 	cmd = argv[1];
@@ -509,5 +492,5 @@ int main(int argc, char **argv)
 		return cmd_flood(argc, argv);
 	if (!strcmp(cmd, "reset"))
 		return cmd_reset(argc, argv);
-	fail("unknown command '%s'", cmd);
+	t_die("unknown command '%s'", cmd);
 }

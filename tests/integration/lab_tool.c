@@ -1,22 +1,22 @@
 /*
- * models2_tool.c — client and telemetry helper for the tests of labs 7-9
+ * lab_tool.c — client and telemetry helper for the tests of labs 7-9
  * (t-lab7-*.sh, t-lab8-*.sh, t-lab9-*.sh).  Not a test itself.
  *
- *   models2_tool counters PID            every counter of the server's segment, "name value"
- *   models2_tool events PID              the event log by kind: "kind count=N min=A max=B or=0xM"
- *   models2_tool slots PID               live connection slots: "fd=F port=P state=S interest=0xI ready=0xR"
- *   models2_tool flood PORT N F SIZE     N clients at once, each writes F frames of SIZE bytes
+ *   lab_tool counters PID            every counter of the server's segment, "name value"
+ *   lab_tool events PID              the event log by kind: "kind count=N min=A max=B or=0xM"
+ *   lab_tool slots PID               live connection slots: "fd=F port=P state=S interest=0xI ready=0xR"
+ *   lab_tool flood PORT N F SIZE     N clients at once, each writes F frames of SIZE bytes
  *                                        (one write per frame), then checks every echoed byte
- *   models2_tool stall PORT IDLE_MS      client A connects and idles IDLE_MS before its frame;
+ *   lab_tool stall PORT IDLE_MS      client A connects and idles IDLE_MS before its frame;
  *                                        client B connects 200 ms in and sends at once.
  *                                        Prints "b_wait_ms=W": how long B waited for its echo
- *   models2_tool slow-reader PORT SIZE RCVBUF [FRAMES]   FRAMES (default 1) different frames
+ *   lab_tool slow-reader PORT SIZE RCVBUF [FRAMES]   FRAMES (default 1) different frames
  *                                        of SIZE bytes, written by one thread while another reads
  *                                        the echo back in small reads through an RCVBUF receive buffer
- *   models2_tool hog PORT SIZE MS        a SIZE-byte frame through a 4 KiB SO_RCVBUF, then MS
+ *   lab_tool hog PORT SIZE MS        a SIZE-byte frame through a 4 KiB SO_RCVBUF, then MS
  *                                        milliseconds of not reading its echo, then close
- *   models2_tool uring-probe             exit 0 if io_uring_setup works here, else 77 + reason
- *   models2_tool no-uring ERRNO PROG ARGS...   run PROG with io_uring_setup failing with
+ *   lab_tool uring-probe             exit 0 if io_uring_setup works here, else 77 + reason
+ *   lab_tool no-uring ERRNO PROG ARGS...   run PROG with io_uring_setup failing with
  *                                        ERRNO (EPERM or ENOSYS) through a seccomp filter
  *
  * Exit 0 on success, 1 on a failed check (with a message), 2 on bad usage.
@@ -42,6 +42,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 
+#include "tests/lib/t_helpers.h"
 #include "common/framing.h"
 #include "common/net.h"
 #include "common/telemetry.h"
@@ -50,26 +51,13 @@
 
 static uint16_t port;
 
-__attribute__((format(printf, 1, 2), noreturn))
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "models2_tool: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
 static long num(const char *s)
 {
 	char *end;
 	long v = strtol(s, &end, 10);
 
 	if (*end || end == s || v < 0) {
-		fprintf(stderr, "models2_tool: bad number '%s'\n", s);
+		fprintf(stderr, "lab_tool: bad number '%s'\n", s);
 		exit(2);
 	}
 	return v;
@@ -85,10 +73,10 @@ static void open_segment(struct tm_reader *r, const char *pid)
 
 	snprintf(pattern, sizeof(pattern), "/dev/shm/%s.*.%s", tm_prefix(), pid);
 	if (glob(pattern, 0, NULL, &g) != 0)
-		fail("no telemetry segment %s", pattern);
+		t_die("no telemetry segment %s", pattern);
 	rc = tm_reader_open(r, g.gl_pathv[0]);
 	if (rc != TM_OK)
-		fail("%s: %s", g.gl_pathv[0], tm_open_strerror(rc));
+		t_die("%s: %s", g.gl_pathv[0], tm_open_strerror(rc));
 	globfree(&g);
 }
 
@@ -166,12 +154,12 @@ static int connect_client(int rcvbuf)
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	if (fd < 0)
-		fail("socket: %s", strerror(errno));
+		t_die("socket: %s", strerror(errno));
 	/* Before connect(), so that the window offered to the server is small from the start. */
 	if (rcvbuf && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0)
-		fail("setsockopt(SO_RCVBUF): %s", strerror(errno));
+		t_die("setsockopt(SO_RCVBUF): %s", strerror(errno));
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0)
-		fail("connect 127.0.0.1:%u: %s", port, strerror(errno));
+		t_die("connect 127.0.0.1:%u: %s", port, strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return fd;
@@ -179,16 +167,8 @@ static int connect_client(int rcvbuf)
 
 static void write_all(int fd, const char *p, size_t n)
 {
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			fail("write: %s", w < 0 ? strerror(errno) : "wrote 0");
-		p += w;
-		n -= (size_t)w;
-	}
+	if (t_write_all(fd, p, n) < 0)
+		t_die("write: %s", strerror(errno));
 }
 
 /* Read n bytes in reads of at most `step` (0 = all at once); fail on EOF/timeout. */
@@ -200,7 +180,7 @@ static void read_exact(int fd, char *p, size_t n, size_t step, useconds_t pause)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
-			fail("read: %s with %zu bytes still expected", r < 0 ? strerror(errno) : "EOF", n);
+			t_die("read: %s with %zu bytes still expected", r < 0 ? strerror(errno) : "EOF", n);
 		p += r;
 		n -= (size_t)r;
 		if (pause)
@@ -217,11 +197,6 @@ static size_t make_frame(char *buf, uint32_t len, unsigned id)
 	return LEN32_HDR + (size_t)len;
 }
 
-static uint64_t now_ms(void)
-{
-	return tm_now() / 1000000u;
-}
-
 struct flood {
 	pthread_barrier_t *go;
 	unsigned id, frames;
@@ -236,7 +211,7 @@ static void *flood_client(void *arg)
 	int fd;
 
 	if (!out || !in)
-		fail("out of memory");
+		t_die("out of memory");
 	for (unsigned i = 0; i < f->frames; i++)
 		make_frame(out + i * one, f->size, f->id + i);
 	fd = connect_client(0);
@@ -246,7 +221,7 @@ static void *flood_client(void *arg)
 		write_all(fd, out + i * one, one);
 	read_exact(fd, in, total, 0, 0);
 	if (memcmp(in, out, total))
-		fail("client %u: echo differs from what was sent", f->id);
+		t_die("client %u: echo differs from what was sent", f->id);
 	close(fd);
 	free(out);
 	free(in);
@@ -260,12 +235,12 @@ static int cmd_flood(unsigned n, unsigned frames, uint32_t size)
 	struct flood *f = calloc(n, sizeof(*f));
 
 	if (!t || !f || n == 0)
-		fail("bad client count");
+		t_die("bad client count");
 	pthread_barrier_init(&go, NULL, n);
 	for (unsigned i = 0; i < n; i++) {
 		f[i] = (struct flood){ &go, i, frames, size };
 		if (pthread_create(&t[i], NULL, flood_client, &f[i]))
-			fail("pthread_create");
+			t_die("pthread_create");
 	}
 	for (unsigned i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
@@ -284,7 +259,7 @@ static void echo_frame(int fd, uint32_t len, unsigned id)
 	write_all(fd, out, n);
 	read_exact(fd, in, n, 0, 0);
 	if (memcmp(in, out, n))
-		fail("client %u: echo differs", id);
+		t_die("client %u: echo differs", id);
 }
 
 static void *idle_client(void *arg)
@@ -305,12 +280,12 @@ static int cmd_stall(long idle_ms)
 	int fd;
 
 	if (pthread_create(&a, NULL, idle_client, &idle_ms))
-		fail("pthread_create");
+		t_die("pthread_create");
 	usleep(200000);
 	fd = connect_client(0);
-	t0 = now_ms();
+	t0 = t_now_ms();
 	echo_frame(fd, 100, 2);
-	printf("b_wait_ms=%llu\n", (unsigned long long)(now_ms() - t0));
+	printf("b_wait_ms=%llu\n", (unsigned long long)(t_now_ms() - t0));
 	close(fd);
 	pthread_join(a, NULL);
 	return 0;
@@ -338,19 +313,19 @@ static int cmd_slow_reader(uint32_t size, int rcvbuf, unsigned frames)
 	pthread_t t;
 
 	if (!out || !in || frames == 0)
-		fail("out of memory");
+		t_die("out of memory");
 	for (unsigned i = 0; i < frames; i++)
 		make_frame(out + i * one, size, 3 + i);
 	w = (struct writer){ connect_client(rcvbuf), out, n };
 	/* Writing goes on while we read: the server keeps appending echo behind its sends. */
 	if (pthread_create(&t, NULL, writer, &w))
-		fail("pthread_create");
+		t_die("pthread_create");
 	/* Small reads with a pause: the server's sends find room a little at a time. */
 	read_exact(w.fd, in, n, 4096, 500);
 	pthread_join(t, NULL);
 	for (unsigned i = 0; i < frames; i++)
 		if (memcmp(in + i * one, out + i * one, one))
-			fail("slow reader: echo of frame %u of %u differs", i, frames);
+			t_die("slow reader: echo of frame %u of %u differs", i, frames);
 	printf("slow-reader: %u x %zu bytes echoed intact through SO_RCVBUF %d\n", frames, one, rcvbuf);
 	close(w.fd);
 	free(out);
@@ -364,7 +339,7 @@ static int cmd_hog(uint32_t size, long ms)
 	int fd;
 
 	if (!out)
-		fail("out of memory");
+		t_die("out of memory");
 	fd = connect_client(4096);
 	write_all(fd, out, make_frame(out, size, 5));
 	usleep((useconds_t)ms * 1000);
@@ -414,7 +389,7 @@ static int cmd_no_uring(const char *err, char **argv)
 	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
 
 	if (!e) {
-		fprintf(stderr, "models2_tool: no-uring wants EPERM or ENOSYS\n");
+		fprintf(stderr, "lab_tool: no-uring wants EPERM or ENOSYS\n");
 		return 2;
 	}
 	/* What a container runtime does: unprivileged filters need no_new_privs. */
@@ -424,7 +399,7 @@ static int cmd_no_uring(const char *err, char **argv)
 		return 77;
 	}
 	execv(argv[0], argv);
-	fail("exec %s: %s", argv[0], strerror(errno));
+	t_die("exec %s: %s", argv[0], strerror(errno));
 #else
 	(void)err;
 	(void)argv;
@@ -456,6 +431,6 @@ int main(int argc, char **argv)
 		return cmd_hog((uint32_t)num(argv[3]), num(argv[4]));
 	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "slow-reader"))
 		return cmd_slow_reader((uint32_t)num(argv[3]), (int)num(argv[4]), argc == 6 ? (unsigned)num(argv[5]) : 1);
-	fprintf(stderr, "usage: see the comment at the top of tests/integration/models2_tool.c\n");
+	fprintf(stderr, "usage: see the comment at the top of tests/integration/lab_tool.c\n");
 	return 2;
 }
