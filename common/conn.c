@@ -19,10 +19,15 @@
 
 #define BUF_KEEP (64 * 1024)   /* after a burst, free buffers above this when they empty */
 
-static bool trace_states = false;
+static bool trace_states;               /* IOLAB_TRACE: set once by server_start() */
 extern _Thread_local uint64_t conn_progress;   /* server.c: the turn's "did anything move" */
 static atomic_size_t nopen;
 bool conn_trim_when_empty;                      /* set by server_start() for one-thread servers */                     /* connections open now, every thread */
+
+void conn_trace_init(void)
+{
+	trace_states = getenv("IOLAB_TRACE") != NULL;
+}
 
 size_t conn_count(void)
 {
@@ -195,7 +200,6 @@ struct conn *conn_new(int fd, uint16_t peer_port, const struct server_opts *opt)
 		conn_set_send_timeout(fd, opt->send_timeout);
 	conn_progress++;
 	atomic_fetch_add_explicit(&nopen, 1, memory_order_relaxed);
-	trace_states = getenv("IOLAB_TRACE") != NULL;
 
 	tm_conn_open(fd, peer_port);
 	tm_add(TM_ACCEPTS, 1);

@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-volatile sig_atomic_t server_stop;
+_Atomic int server_stop;
 
 static const char *progname = "iolab";
 bool server_quiet;
@@ -397,6 +397,7 @@ void server_start(struct server *s, const struct model *m, int argc, char **argv
 	sigaction(SIGTERM, &sa, NULL);
 
 	conn_trim_when_empty = !m->blocking && !m->threaded;
+	conn_trace_init();
 	if (m->datagram)
 		s->lfd = bind_datagram(s->opt.bind, s->opt.port, err, sizeof(err));
 	else

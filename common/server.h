@@ -146,7 +146,7 @@ struct server {
  * waits with srv.waitmask (epoll_pwait, ppoll, pselect, io_uring_enter's sigmask...),
  * so one that lands between the `while (!server_stop)` check and the wait is not lost.
  */
-extern volatile sig_atomic_t server_stop;
+extern _Atomic int server_stop;   /* atomic: the handler writes it, every thread reads it */
 /* -q/--quiet: no per-connection log lines. */
 extern bool server_quiet;
 
@@ -240,6 +240,8 @@ enum { CLOSE_EOF = 0, CLOSE_PROTOCOL = -1, CLOSE_STOPPING = -2 };
 void conn_close(struct conn *c, int reason);
 /* One-thread servers give freed memory back when the last connection closes. */
 extern bool conn_trim_when_empty;
+/* Read IOLAB_TRACE (log every state change) once, before any thread starts. */
+void conn_trace_init(void);
 /* Connections open now (all threads). */
 size_t conn_count(void);
 /* The peer half-closed (read returned 0, or a completion said so). */

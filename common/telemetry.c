@@ -63,6 +63,14 @@ const char *const tm_event_names[EV_NKINDS] = {
 	[EV_BLOCKED] = "blocked",
 };
 
+const char *const tm_loop_names[TL_NFIELDS_USED] = {
+	[TL_WAIT_CALLS] = "wait_calls",     [TL_EVENTS] = "events",
+	[TL_EMPTY_WAKEUPS] = "empty_wakeups", [TL_TASKS] = "tasks",
+	[TL_ACCEPTS] = "accepts",           [TL_ACTIVE] = "active",
+	[TL_FRAMES_IN] = "frames_in",       [TL_HANDOVER_NS] = "handover_ns",
+	[TL_HANDOVER_MAX_NS] = "handover_max_ns",
+};
+
 const char *tm_state_name(unsigned state)
 {
 	return state < CONN_NSTATES ? tm_state_names[state] : "?";
@@ -96,9 +104,9 @@ const char *tm_prefix(void)
 	return p && *p && !strchr(p, '/') ? p : "iolab";
 }
 
-/* Offsets of the four parts; identical for writer and reader. */
+/* Offsets of the five parts; identical for writer and reader. */
 struct layout {
-	size_t slots, log, probes, total;
+	size_t slots, log, probes, loops, total;
 };
 
 static struct layout layout_of(uint32_t nslots, uint32_t nlog, uint32_t nprobe)
@@ -109,7 +117,9 @@ static struct layout layout_of(uint32_t nslots, uint32_t nlog, uint32_t nprobe)
 	l.log = l.slots + (size_t)nslots * sizeof(struct tm_conn);
 	l.log = (l.log + 63) & ~(size_t)63;
 	l.probes = l.log + (size_t)nlog * sizeof(struct tm_event);
-	l.total = l.probes + (size_t)nprobe * sizeof(struct tm_probe);
+	l.loops = l.probes + (size_t)nprobe * sizeof(struct tm_probe);
+	l.loops = (l.loops + 63) & ~(size_t)63;   /* each loop's entry on its own cache lines */
+	l.total = l.loops + TM_NLOOPS * sizeof(struct tm_loop);
 	return l;
 }
 
@@ -146,6 +156,7 @@ int tm_open(const struct tm_info *info)
 	w->slots = (struct tm_conn *)((char *)w->hdr + l.slots);
 	w->log = (struct tm_event *)((char *)w->hdr + l.log);
 	w->probes = (struct tm_probe *)((char *)w->hdr + l.probes);
+	w->loops = (struct tm_loop *)((char *)w->hdr + l.loops);
 	for (unsigned i = 0; i < TM_NSLOTS; i++)
 		w->slots[i].fd = -1;
 
@@ -293,6 +304,7 @@ void tm_conn_open(int fd, uint16_t peer_port)
 	SET(s->interest, 0u);
 	SET(s->ready, 0u);
 	SET(s->peer_port, peer_port);
+	SET(s->loop, 0u);
 	SET(s->parse_state, 0u);
 	SET(s->deadline_ns, 0);
 	SET(s->bytes_in, 0);
@@ -413,6 +425,30 @@ void tm_conn_parse(int fd, uint32_t held)
 	tm_slot_end(s);
 }
 
+void tm_set_loops(unsigned n)
+{
+	if (tm_self)
+		tm_self->hdr->nloops = (uint16_t)(n < TM_NLOOPS ? n : TM_NLOOPS);
+}
+
+void tm_conn_loop(int fd, unsigned loop)
+{
+	struct tm_conn *s = tm_slot(fd);
+
+	if (!s)
+		return;
+	tm_slot_begin(s);
+	SET(s->loop, loop);
+	tm_slot_end(s);
+}
+
+uint64_t tm_conn_frames(int fd)
+{
+	struct tm_conn *s = tm_slot(fd);
+
+	return s ? GET(s->frames_in) : 0;
+}
+
 void tm_probe_record(unsigned i, const struct tm_probe *p)
 {
 	struct tm_probe *d;
@@ -500,6 +536,7 @@ int tm_reader_open(struct tm_reader *r, const char *path)
 	r->slots = (struct tm_conn *)((char *)r->map + l.slots);
 	r->log = (struct tm_event *)((char *)r->map + l.log);
 	r->probes = (struct tm_probe *)((char *)r->map + l.probes);
+	r->loops = (struct tm_loop *)((char *)r->map + l.loops);
 	return TM_OK;
 }
 
@@ -562,6 +599,7 @@ bool tm_read_slot(const struct tm_reader *r, unsigned i, struct tm_conn *out)
 		out->max_wait_ns = GET(s->max_wait_ns);
 		out->waits = GET(s->waits);
 		out->total_wait_ns = GET(s->total_wait_ns);
+		out->loop = GET(s->loop);
 		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load_explicit(&s->seq, memory_order_relaxed) == q1) {
 			atomic_store_explicit(&out->seq, q1, memory_order_relaxed);
@@ -569,6 +607,20 @@ bool tm_read_slot(const struct tm_reader *r, unsigned i, struct tm_conn *out)
 		}
 	}
 	return false;
+}
+
+unsigned tm_read_nloops(const struct tm_reader *r)
+{
+	unsigned n = r->hdr ? __atomic_load_n(&r->hdr->nloops, __ATOMIC_RELAXED) : 0;
+
+	return n < TM_NLOOPS ? n : TM_NLOOPS;   /* the writer's word is not trusted past the array */
+}
+
+void tm_read_loop(const struct tm_reader *r, unsigned i, uint64_t out[TL_NFIELDS_USED])
+{
+	for (unsigned f = 0; f < TL_NFIELDS_USED; f++)
+		out[f] = r->hdr && i < TM_NLOOPS ?
+			 atomic_load_explicit(&r->loops[i].v[f], memory_order_relaxed) : 0;
 }
 
 size_t tm_read_log(const struct tm_reader *r, uint64_t *cursor,

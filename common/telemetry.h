@@ -32,10 +32,11 @@
 #include <sys/types.h>
 
 #define TM_MAGIC     0x4c4d54424c4f49ULL   /* "IOLBTML" little-endian */
-#define TM_VERSION   2
+#define TM_VERSION   3                     /* 3: the loops[] part (lab 20) */
 #define TM_NSLOTS    16384                 /* connection slots = highest fd tracked + 1 */
 #define TM_NLOG      4096                  /* event ring entries (power of two) */
 #define TM_NPROBE    64                    /* probe observation records */
+#define TM_NLOOPS    16                    /* event loops with their own figures (lab 20) */
 
 enum tm_kind { TM_KIND_SERVER = 1, TM_KIND_PROBE = 2 };
 
@@ -118,7 +119,7 @@ struct tm_conn {
 	uint16_t peer_port;
 	uint16_t _pad;
 	uint32_t parse_state;      /* 0: no parser; else the decoder state + 1 (http: http_state_name) */
-	uint32_t _pad3;
+	uint32_t loop;             /* the event loop that owns it (one loop per thread), else 0 */
 	uint64_t deadline_ns;      /* next timer on this connection (idle/heartbeat/send); 0 = none */
 	uint64_t bytes_in, bytes_out;
 	uint64_t frames_in;
@@ -143,6 +144,29 @@ struct tm_event {
 	int64_t  value;            /* mask, result, band, bytes... per kind */
 };
 
+/*
+ * One event loop's own figures, for a server with one loop per thread (lab 20).
+ * The global counters add up every loop; these say which loop did what.  Only
+ * the loop's own thread writes its entry; each entry has its own cache lines, so
+ * two loops counting never fight over one line.  Keep tm_loop_names[] in step.
+ */
+enum tm_loop_field {
+	TL_WAIT_CALLS,     /* its epoll_wait returns */
+	TL_EVENTS,         /* events they reported */
+	TL_EMPTY_WAKEUPS,  /* returns that found nothing to do */
+	TL_TASKS,          /* tasks it ran (handed over by the acceptor) */
+	TL_ACCEPTS,        /* connections handed to it */
+	TL_ACTIVE,         /* connections it owns now (gauge) */
+	TL_FRAMES_IN,      /* messages it echoed */
+	TL_HANDOVER_NS,    /* sum over its tasks of posted -> picked up */
+	TL_HANDOVER_MAX_NS,/* the longest of those */
+	TL_NFIELDS_USED,
+	TL_NFIELDS = 16    /* 128 bytes: two cache lines per loop */
+};
+struct tm_loop {
+	_Atomic uint64_t v[TL_NFIELDS];
+};
+
 /* One observation of the async-connect probe. */
 struct tm_probe {
 	char     label[48];        /* e.g. "refused connect" */
@@ -162,7 +186,7 @@ struct tm_header {
 	uint32_t nslots, nlog, nprobe, ncounters;
 	int32_t  pid;
 	uint16_t port;
-	uint16_t _pad;
+	uint16_t nloops;           /* loops[] in use (0: one loop, or not this kind of server) */
 	char     model[32];        /* "epoll-lt" */
 	char     wait_call[32];    /* "epoll_wait" */
 	char     addr[64];         /* bind address */
@@ -179,6 +203,7 @@ struct tm_header {
 extern const char *const tm_counter_names[TM_NCOUNTERS_USED];
 extern const char *const tm_state_names[CONN_NSTATES];
 extern const char *const tm_event_names[EV_NKINDS];
+extern const char *const tm_loop_names[TL_NFIELDS_USED];
 const char *tm_state_name(unsigned state);
 const char *tm_event_name(unsigned kind);
 
@@ -191,6 +216,7 @@ struct tm_writer {
 	struct tm_conn   *slots;
 	struct tm_event  *log;
 	struct tm_probe  *probes;
+	struct tm_loop   *loops;
 	size_t            size;
 	char              name[96];            /* shm name, "/iolab.epoll-lt.1234" */
 	bool              single_writer;       /* one thread writes: no locked instructions */
@@ -260,6 +286,34 @@ void tm_conn_parse(int fd, uint32_t held);
 void tm_conn_io(int fd, uint64_t in, uint64_t out, uint64_t frames,
 		uint64_t eagain_rd, uint64_t eagain_wr, uint64_t queued);
 
+/*
+ * Event loops (one loop per thread): say how many there are (the header's nloops),
+ * then each loop's thread adds to its own entry only.  tm_conn_loop() records which
+ * loop owns fd; tm_conn_frames() is fd's messages so far (for a loop's own count).
+ */
+void tm_set_loops(unsigned n);
+void tm_conn_loop(int fd, unsigned loop);
+uint64_t tm_conn_frames(int fd);
+static inline void tm_loop_add(unsigned loop, enum tm_loop_field f, uint64_t n)
+{
+	_Atomic uint64_t *p;
+
+	if (!tm_self || loop >= TM_NLOOPS)
+		return;
+	p = &tm_self->loops[loop].v[f];
+	atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + n, memory_order_relaxed);
+}
+static inline void tm_loop_max(unsigned loop, enum tm_loop_field f, uint64_t n)
+{
+	_Atomic uint64_t *p;
+
+	if (!tm_self || loop >= TM_NLOOPS)
+		return;
+	p = &tm_self->loops[loop].v[f];
+	if (n > atomic_load_explicit(p, memory_order_relaxed))
+		atomic_store_explicit(p, n, memory_order_relaxed);
+}
+
 /* Probe records (probe process only). */
 void tm_probe_record(unsigned i, const struct tm_probe *p);
 
@@ -275,6 +329,7 @@ struct tm_reader {
 	struct tm_conn   *slots;
 	struct tm_event  *log;
 	struct tm_probe  *probes;
+	struct tm_loop   *loops;    /* hdr->nloops of them in use (at most TM_NLOOPS) */
 };
 
 enum tm_open_result {
@@ -295,6 +350,9 @@ bool tm_reader_alive(const struct tm_reader *r);
 /* A consistent copy of one counter set / slot.  Slot: false if free or unstable. */
 void tm_read_counters(const struct tm_reader *r, uint64_t out[TM_NCOUNTERS]);
 bool tm_read_slot(const struct tm_reader *r, unsigned i, struct tm_conn *out);
+/* The event loops in use (0..TM_NLOOPS) and one loop's figures. */
+unsigned tm_read_nloops(const struct tm_reader *r);
+void tm_read_loop(const struct tm_reader *r, unsigned i, uint64_t out[TL_NFIELDS_USED]);
 /*
  * Copy events with index >= *cursor into out[] (at most max), oldest first.
  * *cursor advances past what was returned; *missed gets how many were

@@ -43,7 +43,10 @@ static void print_conns(FILE *f, const struct seg *g)
 	for (size_t i = 0; i < g->nconns; i++) {
 		const struct conn_row *c = &g->conns[i];
 
-		fprintf(f, "%s{\"fd\":%d,\"peer_port\":%u,\"state\":", i ? "," : "", c->fd, c->peer_port);
+		fprintf(f, "%s{\"fd\":%d,\"peer_port\":%u,", i ? "," : "", c->fd, c->peer_port);
+		if (c->loop >= 0)
+			fprintf(f, "\"loop\":%d,", (int)c->loop);
+		fputs("\"state\":", f);
 		json_string(f, tm_state_name(c->state));
 		json_mask(f, "interest", c->interest);
 		json_mask(f, "ready", c->ready);
@@ -52,6 +55,21 @@ static void print_conns(FILE *f, const struct seg *g)
 			",\"partial\":%" PRIu64 ",\"wait_ms\":%.3f,\"max_wait_ms\":%.3f,\"starving\":%s}",
 			c->bytes_in, c->bytes_out, c->frames_in, c->eagain_rd, c->eagain_wr, c->queued,
 			c->partial, (double)c->wait_ns / 1e6, (double)c->max_wait_ns / 1e6, c->starving ? "true" : "false");
+	}
+	fputc(']', f);
+}
+
+/* A server with one loop per thread (lab 20): each loop's totals and rates. */
+static void print_loops(FILE *f, const struct seg *g)
+{
+	fputs(",\"loops\":[", f);
+	for (unsigned i = 0; i < g->nloops; i++) {
+		fprintf(f, "%s{\"loop\":%u", i ? "," : "", i);
+		for (int k = 0; k < TL_NFIELDS_USED; k++)
+			fprintf(f, ",\"%s\":%" PRIu64, tm_loop_names[k], g->loop_cnt[i][k]);
+		fputs(",\"msgs_s\":", f);        json_num(f, g->loop_s[i][TL_FRAMES_IN]);
+		fputs(",\"wakeups_s\":", f);     json_num(f, g->loop_s[i][TL_WAIT_CALLS]);
+		fputc('}', f);
 	}
 	fputc(']', f);
 }
@@ -120,6 +138,8 @@ static void print_seg(FILE *f, const struct sampler *s, const struct seg *g, boo
 		json_num(f, r->cnt_s[i]);
 	}
 	fputc('}', f);
+	if (g->nloops)
+		print_loops(f, g);
 	if (g->kind == TM_KIND_PROBE)
 		print_probes(f, g);
 	if (conns)

@@ -108,15 +108,42 @@ static void cn_row(const struct ui *u, const struct conn_row *c, int y, bool sel
 	}
 }
 
+/*
+ * Lines 5.. of the Connections view for a server with one loop per thread (lab 20):
+ * what each loop owns and does -- its connections, messages, wakeups (and how many
+ * found nothing), the tasks handed to it and how long each waited to be picked up.
+ */
+static void loop_lines(const struct ui *u, const struct seg *g, int y)
+{
+	char line[256], m[16], w[16], mean[16], mx[16];
+
+	for (unsigned i = 0; i < g->nloops && i < LOOP_LINES; i++) {
+		const uint64_t *v = g->loop_cnt[i];
+		const double *r = g->loop_s[i];
+		double wk = r[TL_WAIT_CALLS];
+
+		fmt_num(r[TL_FRAMES_IN], m, sizeof(m));
+		fmt_num(wk, w, sizeof(w));
+		fmt_dur(v[TL_TASKS] ? v[TL_HANDOVER_NS] / v[TL_TASKS] : 0, mean, sizeof(mean));
+		fmt_dur(v[TL_HANDOVER_MAX_NS], mx, sizeof(mx));
+		snprintf(line, sizeof(line), "loop %u: %3llu conns  %7s msg/s  %7s wakeups/s (%3.0f%% empty)  "
+			 "tasks %llu, hand-over mean %s max %s", i, (unsigned long long)v[TL_ACTIVE], m, w,
+			 wk > 0 ? 100.0 * r[TL_EMPTY_WAKEUPS] / wk : 0.0, (unsigned long long)v[TL_TASKS], mean, mx);
+		crt_put(y + (int)i, 0, u->cols, CR_NORMAL, line);
+	}
+}
+
 /* The status line for a connection: both masks whole, named as fully as the width allows. */
 static void conn_status(const struct ui *u, const struct sampler *s, const struct conn_row *c)
 {
 	static const enum mask_style styles[] = { MASK_LONG, MASK_SHORT, MASK_HEX };
-	char line[512], m1[160], m2[160];
+	char line[512], m1[160], m2[160], on_loop[24] = "";
+
+	if (c->loop >= 0)
+		snprintf(on_loop, sizeof(on_loop), " (loop %d)", (int)c->loop);
 
 	for (size_t i = 0; i < sizeof(styles) / sizeof(styles[0]); i++) {
-		snprintf(line, sizeof(line), "fd %d  interest %s   last ready %s%s%s", c->fd,
-			 mask_text(c->interest, styles[i], m1, sizeof(m1)), mask_text(c->ready, styles[i], m2, sizeof(m2)),
+		snprintf(line, sizeof(line), "fd %d%s  interest %s   last ready %s%s%s", c->fd, on_loop, mask_text(c->interest, styles[i], m1, sizeof(m1)), mask_text(c->ready, styles[i], m2, sizeof(m2)),
 			 u->filter[VIEW_CONNS][0] ? "   filter: " : "", u->filter[VIEW_CONNS]);
 		if (text_cols(line) <= u->cols)
 			break;
@@ -153,6 +180,7 @@ void draw_conns(const struct ui *u, const struct sampler *s)
 		 fmt_dur(g->r.max_wait_ns, d2, sizeof(d2)));
 	crt_put(3, 0, u->cols, g->r.starving ? CR_STARVING : CR_NORMAL, line);
 	counter_strip(u, g, 4);
+	loop_lines(u, g, 5);
 	paint_header(u->top - 1, u, &u->cn_l, u->cn_sort, u->cn_desc);
 	if (u->ncn == 0) {
 		crt_put(u->top + 1, 2, u->cols - 2, CR_DIM, u->filter[VIEW_CONNS][0] ? "No connection matches the filter."

@@ -329,7 +329,7 @@ static struct conn_row *conn_push(struct seg *g)
 
 /* A plain copy of one slot, with how long it has waited and what it moved since the last look. */
 static void row_from_slot(const struct sampler *s, struct conn_row *row, const struct tm_conn *c,
-			  struct slot_mem *mem)
+			  struct slot_mem *mem, bool g_has_loops)
 {
 	uint64_t bytes = c->bytes_in + c->bytes_out;
 
@@ -346,6 +346,7 @@ static void row_from_slot(const struct sampler *s, struct conn_row *row, const s
 	row->queued = c->queued;
 	row->partial = c->parse_state;
 	row->opened_ns = c->opened_ns;
+	row->loop = g_has_loops ? (int32_t)c->loop : -1;
 	/* ready_ns is the writer's clock reading; CLOCK_MONOTONIC is the same in every process. */
 	row->wait_ns = c->ready_ns && c->ready_ns < s->now_ns ? s->now_ns - c->ready_ns : 0;
 	row->max_wait_ns = c->max_wait_ns > row->wait_ns ? c->max_wait_ns : row->wait_ns;
@@ -386,7 +387,7 @@ static void seg_read_slots(struct sampler *s, struct seg *g)
 		row = conn_push(g);
 		if (!row)
 			break;
-		row_from_slot(s, row, &c, &g->mem[i]);
+		row_from_slot(s, row, &c, &g->mem[i], g->nloops > 0);
 		if (row->wait_ns > g->r.starve_ns)
 			g->r.starve_ns = row->wait_ns;
 		g->r.starving += row->starving;
@@ -459,6 +460,12 @@ static void seg_rates(struct sampler *s, struct seg *g)
 	g->r.sys_per_msg = ratio(calls, frames);
 	for (int i = 0; i < TM_NCOUNTERS_USED; i++)
 		g->r.cnt_s[i] = counter_kind(i) == CK_GAUGE ? NAN : (double)delta(c[i], p[i]) / dt;
+	for (unsigned i = 0; i < g->nloops; i++) {
+		const uint64_t *lc = g->loop_cnt[i], *lp = g->prev_loop_cnt[i];
+
+		for (int f = 0; f < TL_NFIELDS_USED; f++)
+			g->loop_s[i][f] = f == TL_ACTIVE || f == TL_HANDOVER_MAX_NS ? NAN : (double)delta(lc[f], lp[f]) / dt;
+	}
 
 	if (g->hist_len == HIST_LEN)
 		memmove(g->hist, g->hist + 1, (HIST_LEN - 1) * sizeof(g->hist[0]));
@@ -502,6 +509,10 @@ static void seg_sample(struct sampler *s, struct seg *g)
 	memcpy(g->prev_cnt, g->cnt, sizeof(g->cnt));
 	g->prev_t_ns = g->t_ns;
 	tm_read_counters(&g->rd, g->cnt);
+	memcpy(g->prev_loop_cnt, g->loop_cnt, sizeof(g->loop_cnt));
+	g->nloops = tm_read_nloops(&g->rd);
+	for (unsigned i = 0; i < g->nloops; i++)
+		tm_read_loop(&g->rd, i, g->loop_cnt[i]);
 	g->t_ns = s->now_ns;
 	seg_cpu(s, g);
 	g->port = __atomic_load_n(&g->rd.hdr->port, __ATOMIC_RELAXED);  /* set after bind */

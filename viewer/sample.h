@@ -75,6 +75,7 @@ struct conn_row {
 	uint64_t d_bytes;         /* bytes in+out moved during the last interval */
 	int64_t  expires_ns;      /* its timer (--idle-timeout/--heartbeat) is due in this long; -1 none */
 	uint32_t parse_state;     /* -f http: the request parser's state (http_state_name) */
+	int32_t  loop;            /* the event loop that owns it (lab 20), -1: the server has none */
 	bool     starving;        /* wait_ns over the threshold */
 };
 
@@ -124,6 +125,11 @@ struct seg {
 
 	float            hist[HIST_LEN]; /* messages/s, oldest first */
 	unsigned         hist_len;
+
+	/* A server with one loop per thread (lab 20): each loop's figures, and per second. */
+	unsigned         nloops;
+	uint64_t         loop_cnt[TM_NLOOPS][TL_NFIELDS_USED], prev_loop_cnt[TM_NLOOPS][TL_NFIELDS_USED];
+	double           loop_s[TM_NLOOPS][TL_NFIELDS_USED];   /* NAN for the gauge and the maximum */
 
 	struct tm_probe  probes[TM_NPROBE];  /* valid records only */
 	unsigned         nprobes;

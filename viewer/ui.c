@@ -379,6 +379,11 @@ void ui_prepare(struct ui *u, struct sampler *s, uint64_t now, int cols, int lin
 
 	prepare_overview(u, s);
 	g = ui_selected(u);
+	/* A server with one loop per thread: a line per loop above its connections. */
+	if (u->view == VIEW_CONNS && g && g->nloops) {
+		u->top += (int)(g->nloops < LOOP_LINES ? g->nloops : LOOP_LINES);
+		u->rows = lines - 2 - u->top > 0 ? lines - 2 - u->top : 0;
+	}
 	/* Read the event ring only for the server whose events are on screen. */
 	for (size_t i = 0; i < s->nsegs; i++) {
 		struct seg *x = s->segs[i];

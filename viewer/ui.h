@@ -25,6 +25,7 @@ enum view { VIEW_OVERVIEW, VIEW_CONNS, VIEW_COUNTERS, VIEW_EVENTS, VIEW_PROBES, 
 extern const char *const view_names[NVIEWS];
 
 #define FILTER_LEN 32
+#define LOOP_LINES 8       /* Connections view: one line per event loop (lab 20), at most this many */
 
 struct ui {
 	enum view  view;

@@ -75,6 +75,8 @@ static const uint32_t interests[] = { EPOLLIN, EPOLLOUT, EPOLLIN | EPOLLOUT };
 #define NINTERESTS (sizeof(interests) / sizeof(interests[0]))
 
 /* One measurement. */
+static bool bug_trust_out;   /* --bug trust-out: never read SO_ERROR (lab 12's broken variant) */
+
 struct obs {
 	enum probe_case pcase;
 	enum mech       mech;
@@ -129,6 +131,7 @@ static void usage(FILE *f)
 		"  --timeout MS     longest wait for an event (default %d); a wait that times\n"
 		"                   out is shown as 0 (nothing to report)\n"
 		"  --no-stats       do not publish telemetry\n"
+		"  --bug trust-out  a deliberate bug (lab 12): never read SO_ERROR, take OUT for connected\n"
 		"  -h, --help       this text\n"
 		"\n"
 		"Try: bin/iolab-probe, then in another terminal bin/iolab-view --pid PID.\n"
@@ -298,8 +301,9 @@ static void observe(struct probe *p, struct obs *o)
 	/* Ask again at once: level-triggered reports the state again, edge-triggered only a change. */
 	if (wait_once(o, fd, ep, 0, &o->again) < 0 && !(errno == EINTR && stop))
 		die("second wait");
-	/* Last: reading SO_ERROR clears it, and with it the EPOLLERR bit. */
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &o->so_error, &len) < 0)
+	/* Last: reading SO_ERROR clears it, and with it the EPOLLERR bit.  BUG lab 12
+	 * (--bug trust-out): take "writable" for "connected" and never ask. */
+	if (!bug_trust_out && getsockopt(fd, SOL_SOCKET, SO_ERROR, &o->so_error, &len) < 0)
 		die("getsockopt(SO_ERROR)");
 
 out_close:
@@ -566,6 +570,7 @@ int main(int argc, char **argv)
 		{ "hold",     required_argument, NULL, 'H' },
 		{ "timeout",  required_argument, NULL, 't' },
 		{ "no-stats", no_argument,       NULL, 'n' },
+		{ "bug",      required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct probe p;   /* static: the observations array is not small */
@@ -583,6 +588,13 @@ int main(int argc, char **argv)
 		case 'H': hold_s = parse_int(optarg, "--hold", 0); break;
 		case 't': p.timeout_ms = parse_int(optarg, "--timeout", 1); break;
 		case 'n': no_stats = true; break;
+		case 'b':
+			if (strcmp(optarg, "trust-out") != 0) {
+				fprintf(stderr, "iolab-probe: no bug named '%s' (the one there is: trust-out)\n", optarg);
+				return 2;
+			}
+			bug_trust_out = true;
+			break;
 		default:  usage(stderr); return 2;
 		}
 	}

@@ -84,6 +84,7 @@
 
 _Atomic int      phase = PH_RUN;
 uint64_t         t0_ns;                  /* start of the measured run */
+_Atomic uint64_t measure_ns;             /* start of the measured window: t0_ns + --warmup */
 _Atomic uint64_t deadline_ns;            /* end of the run (UINT64_MAX: -n run) */
 volatile sig_atomic_t interrupted;
 
@@ -148,8 +149,10 @@ static uint64_t run(struct result *r)
 	pthread_sigmask(SIG_BLOCK, &all, &old);      /* signals go to the main thread */
 	int64_t cpu0 = self_cpu_ns();
 	int64_t srv0 = opt.server_pid ? proc_cpu_ns(opt.server_pid) : -1;
+	bool warm = opt.warmup > 0;          /* still warming up: CPU times are taken at its end */
 	t0_ns = last_progress_ns = tm_now();
-	atomic_store(&deadline_ns, opt.messages ? UINT64_MAX : t0_ns + (uint64_t)(opt.seconds * 1e9));
+	atomic_store(&measure_ns, t0_ns + (uint64_t)(opt.warmup * 1e9));
+	atomic_store(&deadline_ns, opt.messages ? UINT64_MAX : atomic_load(&measure_ns) + (uint64_t)(opt.seconds * 1e9));
 	for (unsigned t = 0; t < nworkers; t++) {
 		int e = pthread_create(&workers[t].tid, NULL, worker_main, &workers[t]);
 		if (e) {
@@ -170,6 +173,13 @@ static uint64_t run(struct result *r)
 		/* The clock after the flags: a worker that went quiet because it saw
 		 * the deadline did so before this moment. */
 		uint64_t now = tm_now();
+		if (warm && now >= atomic_load(&measure_ns)) {
+			/* The warm-up is over: first connections' costs, page faults, caches and
+			 * the CPU's clock are behind us; the window starts now. */
+			warm = false;
+			cpu0 = self_cpu_ns();
+			srv0 = opt.server_pid ? proc_cpu_ns(opt.server_pid) : -1;
+		}
 		if (progress != last_progress) {
 			last_progress = progress;
 			last_progress_ns = now;
@@ -191,9 +201,9 @@ static uint64_t run(struct result *r)
 		if (finished)
 			break;
 		struct timespec ts = { 0, TICK_MS * 1000000L };
-		uint64_t dl = atomic_load(&deadline_ns);
+		uint64_t dl = warm ? atomic_load(&measure_ns) : atomic_load(&deadline_ns);
 		if (!window_end && dl > now && dl - now < (uint64_t)ts.tv_nsec)
-			ts.tv_nsec = (long)(dl - now);   /* wake up right at the deadline */
+			ts.tv_nsec = (long)(dl - now);   /* wake up right at the deadline (or warm-up's end) */
 		nanosleep(&ts, NULL);
 	}
 	for (unsigned t = 0; t < nworkers; t++)
@@ -264,7 +274,7 @@ int main(int argc, char **argv)
 		/* A counted run lasts until its last echo; a timed one until its deadline. */
 		if (opt.messages && !r.error[0] && r.all.last_done_ns > t0_ns)
 			window_end = r.all.last_done_ns;
-		r.duration_s = (double)(window_end - t0_ns) / 1e9;
+		r.duration_s = (double)(window_end - atomic_load(&measure_ns)) / 1e9;
 		diagnose(&r);                        /* connections that got nothing back: why */
 	} else {
 		merge(&r);                           /* nothing ran: the connect error, no echoes */

@@ -9,7 +9,8 @@
  *           PID    the segment /dev/shm/<prefix>.<model>.PID (prefix: $IOLAB_SHM_PREFIX or iolab)
  *           PATH   a segment file, e.g. /dev/shm/iolab.epoll-lt.1234
  * Output: "name value" lines (model, pid, port, ..., then one line per counter:
- *         "accepts 3"), or with --json one JSON object.  --probes adds the probe
+ *         "accepts 3", then "loops N" and each event loop's own figures, lab 20:
+ *         "loop0.wait_calls 12"), or with --json one JSON object.  --probes adds the probe
  *         records ("probe.N label|mech|registered|mask|so_error"); --events the
  *         event ring still held, oldest first ("event INDEX KIND FD 0xMASK VALUE"),
  *         so that a check can follow a sequence (lab 5: interest 0x5 then 0x1).
@@ -46,11 +47,41 @@ static void usage(FILE *f)
 		"usage: iolab-stat [--json] [--probes] [--events] PID|PATH\n"
 		"\n"
 		"Prints a telemetry segment: its header and every counter as \"name value\"\n"
-		"lines (or one JSON object with --json).  PID finds /dev/shm/%s.*.PID.\n"
+		"lines (or one JSON object with --json), then each event loop's own figures for a\n"
+		"server with one loop per thread (\"loop0.wait_calls 12\").  PID finds /dev/shm/%s.*.PID.\n"
 		"  --json      JSON instead of lines\n"
 		"  --probes    also the async-connect probe's records (bin/iolab-probe)\n"
 		"  --events    also the event ring, oldest first: \"event INDEX KIND FD 0xMASK VALUE\"\n"
 		"  -h, --help  this text\n", tm_prefix());
+}
+
+/*
+ * A server with one loop per thread (lab 20): each loop's own figures, as lines
+ * "loop0.wait_calls 12" (so a check can say srv.loop0.wait_calls), or JSON.
+ */
+static void print_loops(const struct tm_reader *r, bool json)
+{
+	unsigned n = tm_read_nloops(r);
+	uint64_t v[TL_NFIELDS_USED];
+
+	if (!json)
+		printf("loops %u\n", n);
+	else
+		printf(",\"loops\":[");
+	for (unsigned i = 0; i < n; i++) {
+		tm_read_loop(r, i, v);
+		for (unsigned f = 0; f < TL_NFIELDS_USED; f++) {
+			if (json)
+				printf("%s\"%s\":%llu", f ? "," : i ? ",{" : "{", tm_loop_names[f],
+				       (unsigned long long)v[f]);
+			else
+				printf("loop%u.%s %llu\n", i, tm_loop_names[f], (unsigned long long)v[f]);
+		}
+		if (json)
+			printf("}");
+	}
+	if (json)
+		printf("]");
 }
 
 static void print_lines(const struct tm_reader *r, const uint64_t *ctr, bool probes)
@@ -70,6 +101,7 @@ static void print_lines(const struct tm_reader *r, const uint64_t *ctr, bool pro
 	printf("uptime_ms %llu\n", (unsigned long long)((tm_now() - h->start_mono_ns) / 1000000));
 	for (unsigned i = 0; i < TM_NCOUNTERS_USED; i++)
 		printf("%s %llu\n", tm_counter_names[i], (unsigned long long)ctr[i]);
+	print_loops(r, false);
 	if (!probes)
 		return;
 	for (unsigned i = 0; i < h->nprobe; i++) {
@@ -121,6 +153,7 @@ static void print_json(const struct tm_reader *r, const uint64_t *ctr, bool prob
 	for (unsigned i = 0; i < TM_NCOUNTERS_USED; i++)
 		printf("%s\"%s\":%llu", i ? "," : "", tm_counter_names[i], (unsigned long long)ctr[i]);
 	printf("}");
+	print_loops(r, true);
 	if (probes) {
 		printf(",\"probes\":[");
 		for (unsigned i = 0; i < h->nprobe; i++) {

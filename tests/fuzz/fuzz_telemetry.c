@@ -169,6 +169,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned i = 0; i < r.nprobe; i++)
 		sink += r.probes[i].mask + (uint64_t)r.probes[i].label[sizeof(r.probes[i].label) - 1];
 
+	/* Event loops: the header's count is the writer's word, clamped by the reader. */
+	for (unsigned i = 0, n = tm_read_nloops(&r); i < n; i++) {
+		uint64_t v[TL_NFIELDS_USED];
+
+		if (n > TM_NLOOPS)
+			abort();
+		tm_read_loop(&r, i, v);
+		sink += v[TL_WAIT_CALLS];
+	}
+
 	tm_reader_close(&r);
 	if (r.map || r.hdr)
 		abort();

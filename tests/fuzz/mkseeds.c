@@ -135,7 +135,7 @@ static struct seg seg_new(unsigned nslots, unsigned nlog, unsigned nprobe)
 	s.slots = align64(sizeof(struct tm_header));
 	s.log = align64(s.slots + nslots * sizeof(struct tm_conn));
 	s.probes = s.log + nlog * sizeof(struct tm_event);
-	s.size = s.probes + nprobe * sizeof(struct tm_probe);
+	s.size = align64(s.probes + nprobe * sizeof(struct tm_probe)) + TM_NLOOPS * sizeof(struct tm_loop);
 	s.p = calloc(1, s.size + 256);    /* room for a file longer than the layout */
 	if (!s.p)
 		exit(1);

@@ -8,7 +8,7 @@
 
 [ -x "$IOLAB_BIN/iolab-load" ] || t_fail "no bin/iolab-load: run make"
 models=()
-for f in "$IOLAB_BIN"/echo-*; do [ -x "$f" ] && models+=("${f##*/echo-}"); done
+for f in "$IOLAB_BIN"/echo-*; do [ -x "$f" ] && [ "${f##*/}" != echo-udp ] && models+=("${f##*/echo-}"); done   # UDP: not a TCP echo
 [ ${#models[@]} -gt 0 ] || t_skip "no bin/echo-* servers built yet: run make"
 
 out=$T_TMP/results

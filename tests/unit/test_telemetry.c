@@ -66,13 +66,15 @@ static uint64_t log_dropped(void)
 	return atomic_load(&tm_self->hdr->log_dropped);
 }
 
-/* The reader's layout rule, restated: header, slots and log each start 64-aligned. */
+/* The reader's layout rule, restated: header, slots, log and loops each start 64-aligned. */
 static size_t layout_total(uint32_t nslots, uint32_t nlog, uint32_t nprobe)
 {
 	size_t slots = (sizeof(struct tm_header) + 63) & ~(size_t)63;
 	size_t log = (slots + (size_t)nslots * sizeof(struct tm_conn) + 63) & ~(size_t)63;
+	size_t loops = (log + (size_t)nlog * sizeof(struct tm_event) + (size_t)nprobe * sizeof(struct tm_probe) +
+			63) & ~(size_t)63;
 
-	return log + (size_t)nlog * sizeof(struct tm_event) + (size_t)nprobe * sizeof(struct tm_probe);
+	return loops + TM_NLOOPS * sizeof(struct tm_loop);
 }
 
 /* Write `len` bytes of `data` then zeros up to `size` into tmpdir/name; returns the path. */
@@ -400,6 +402,51 @@ static void probe_record_round_trip(void **state)
 	assert_int_equal(r.probes[3].so_error, 111);
 	assert_int_equal(r.probes[2].valid, 0);
 	assert_int_equal(r.probes[4].valid, 0);
+	tm_reader_close(&r);
+}
+
+/* One loop per thread (lab 20): nloops in the header, each loop's figures, a slot's loop. */
+static void loop_figures_round_trip(void **state)
+{
+	uint64_t v[TL_NFIELDS_USED];
+	struct tm_conn c;
+	struct tm_reader r;
+
+	open_self(&r);
+	assert_int_equal(tm_read_nloops(&r), 0);
+	tm_set_loops(3);
+	assert_int_equal(tm_read_nloops(&r), 3);
+	tm_loop_add(2, TL_WAIT_CALLS, 5);
+	tm_loop_add(2, TL_WAIT_CALLS, 2);
+	tm_loop_add(2, TL_ACTIVE, 2);
+	tm_loop_add(2, TL_ACTIVE, (uint64_t)-1);     /* a gauge goes down by wrapping */
+	tm_loop_max(2, TL_HANDOVER_MAX_NS, 300);
+	tm_loop_max(2, TL_HANDOVER_MAX_NS, 100);    /* smaller: kept at 300 */
+	tm_loop_add(TM_NLOOPS, TL_TASKS, 1);        /* out of range: ignored */
+	tm_read_loop(&r, 2, v);
+	assert_int_equal(v[TL_WAIT_CALLS], 7);
+	assert_int_equal(v[TL_ACTIVE], 1);
+	assert_int_equal(v[TL_HANDOVER_MAX_NS], 300);
+	assert_int_equal(v[TL_TASKS], 0);
+	tm_read_loop(&r, 1, v);
+	assert_int_equal(v[TL_WAIT_CALLS], 0);
+	assert_string_equal(tm_loop_names[TL_HANDOVER_NS], "handover_ns");
+	tm_set_loops(1000);                          /* clamped: never past the array */
+	assert_int_equal(tm_read_nloops(&r), TM_NLOOPS);
+	tm_set_loops(0);
+
+	tm_conn_open(9, 1234);
+	tm_conn_loop(9, 2);
+	tm_conn_io(9, 10, 0, 3, 0, 0, 0);
+	assert_true(tm_read_slot(&r, 9, &c));
+	assert_int_equal(c.loop, 2);
+	assert_int_equal(tm_conn_frames(9), 3);
+	tm_conn_close(9);
+	tm_conn_open(9, 1235);                       /* a new connection on the fd: loop 0 again */
+	assert_true(tm_read_slot(&r, 9, &c));
+	assert_int_equal(c.loop, 0);
+	assert_int_equal(tm_conn_frames(9), 0);
+	tm_conn_close(9);
 	tm_reader_close(&r);
 }
 
@@ -1132,6 +1179,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(slot_out_of_range_is_ignored),
 		cmocka_unit_test(slot_reads_are_consistent_under_a_concurrent_writer),
 		cmocka_unit_test(probe_record_round_trip),
+		cmocka_unit_test(loop_figures_round_trip),
 		cmocka_unit_test(log_round_trip),
 		cmocka_unit_test(log_cursor_reads_incrementally),
 		cmocka_unit_test(log_wrap_returns_newest_and_counts_missed),

@@ -72,6 +72,7 @@ struct opts {
 	unsigned     depth;         /* closed loop: messages in flight per connection */
 	double       rate;          /* open loop: messages per second in total; 0 = closed loop */
 	double       seconds;       /* run length (timed runs) */
+	double       warmup;        /* --warmup: seconds run before the measured window; 0 = none */
 	uint64_t     messages;      /* -n: messages per connection; 0 = timed run */
 	enum mode    mode;
 	unsigned     idle;          /* extra connections that never send */
@@ -132,7 +133,7 @@ struct lconn {
 	size_t      rx_in_msg;     /* bytes of the oldest message already received */
 	uint64_t    rx_bytes;      /* bytes received on this connection (stream offset) */
 	/* results */
-	uint64_t    done;          /* messages echoed and verified */
+	uint64_t    done;          /* messages echoed and verified (after the warm-up) */
 	uint64_t    connect_ns;    /* churn: when connect() was called */
 	bool        stopped_reading; /* slow: reached --slow-after */
 	uint64_t    tx_bytes;      /* bytes written on this connection */
@@ -194,6 +195,7 @@ struct worker {
 enum phase { PH_RUN, PH_DRAIN };        /* set by the main thread */
 extern _Atomic int      phase;
 extern uint64_t         t0_ns;                  /* start of the measured run */
+extern _Atomic uint64_t measure_ns;             /* start of the measured window (after --warmup) */
 extern _Atomic uint64_t deadline_ns;            /* end of the run (UINT64_MAX: -n run) */
 extern volatile sig_atomic_t interrupted;
 

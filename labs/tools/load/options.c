@@ -69,6 +69,8 @@ static void usage(void)
 "      --idle K           K extra connections that connect first and never send\n"
 "      --slow-after BYTES slow mode: bytes read before reading stops (default %d)\n"
 "      --server-pid PID   report the server's CPU time per message; notice if it dies\n"
+"      --warmup SECONDS   run the workload this long first, verified but not measured\n"
+"                         (latency, throughput, fairness and CPU count after it)\n"
 "      --drain SECONDS    at the end, give up on missing echoes after this long\n"
 "                         without one arriving (default %.0f)\n"
 "      --nagle            leave Nagle's algorithm on (TCP_NODELAY off).  Default:\n"
@@ -86,7 +88,7 @@ static void usage(void)
 "  -h, --help             this text\n"
 "\n"
 "JSON keys: ok mode conns idle threads framing size loop depth rate nagle split\n"
-"  writev coalesce write_calls duration_s\n"
+"  writev coalesce write_calls warmup_s duration_s\n"
 "  messages window_messages bytes msgs_per_s mb_per_s errors{mismatch short closed\n"
 "  connect unanswered} latency_us{p50 p90 p99 p999 max mean count} fairness{jain\n"
 "  min_share max_share} client_cpu_us_per_msg [server_cpu_us_per_msg server_died]\n"
@@ -124,7 +126,7 @@ static double parse_pos(const char *flag, const char *s)
 }
 
 enum { O_SIZE_MIN = 256, O_SIZE_MAX, O_IDLE, O_SLOW_AFTER, O_SERVER_PID, O_JSON, O_SEED, O_DRAIN,
-       O_NAGLE, O_SPLIT, O_WRITEV, O_COALESCE };
+       O_NAGLE, O_SPLIT, O_WRITEV, O_COALESCE, O_WARMUP };
 
 /* --split header | random | N */
 static void parse_split(const char *s)
@@ -162,6 +164,7 @@ void parse_flags(int argc, char **argv)
 		{ "json", no_argument, NULL, O_JSON },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "drain", required_argument, NULL, O_DRAIN },
+		{ "warmup", required_argument, NULL, O_WARMUP },
 		{ "nagle", no_argument, NULL, O_NAGLE },
 		{ "split", required_argument, NULL, O_SPLIT },
 		{ "writev", no_argument, NULL, O_WRITEV },
@@ -208,6 +211,7 @@ void parse_flags(int argc, char **argv)
 		case O_JSON: opt.json = true; break;
 		case O_SEED: opt.seed = parse_u64("--seed", optarg, 0, UINT64_MAX); break;
 		case O_DRAIN: opt.drain = parse_pos("--drain", optarg); break;
+		case O_WARMUP: opt.warmup = parse_pos("--warmup", optarg); break;
 		case O_NAGLE: opt.nagle = true; break;
 		case O_SPLIT: parse_split(optarg); break;
 		case O_WRITEV: opt.writev = true; break;
@@ -231,6 +235,8 @@ void parse_flags(int argc, char **argv)
 		 opt.host, opt.port);
 	if (have_time && opt.messages)
 		usage_error("-t and -n exclude each other: a run is timed or counted");
+	if (opt.warmup > 0 && opt.messages)
+		usage_error("--warmup needs a timed run (-t), not -n");
 	if (have_size && (have_min || have_max))
 		usage_error("-s and --size-min/--size-max exclude each other");
 	if (have_min != have_max)

@@ -18,10 +18,13 @@ static void msg_complete(struct worker *w, struct lconn *c, const struct wmsg *m
 {
 	uint64_t lat = now > m->t_sched ? now - m->t_sched : 0;
 
-	hist_add(w->st.lat, lat);
-	c->done++;
 	w->st.messages++;
 	w->st.last_done_ns = now;
+	atomic_fetch_add_explicit(&w->progress, 1, memory_order_relaxed);
+	if (now < atomic_load_explicit(&measure_ns, memory_order_relaxed))
+		return;                      /* --warmup: verified, not measured */
+	hist_add(w->st.lat, lat);
+	c->done++;
 	if (now <= atomic_load_explicit(&deadline_ns, memory_order_relaxed)) {
 		w->st.window_msgs++;
 		w->st.window_bytes += m->wire;
@@ -30,7 +33,6 @@ static void msg_complete(struct worker *w, struct lconn *c, const struct wmsg *m
 	}
 	if ((opt.mode == MODE_HOG || opt.mode == MODE_SLOW) && c->role == ROLE_ECHO)
 		hist_add(w->st.lat_others, lat);
-	atomic_fetch_add_explicit(&w->progress, 1, memory_order_relaxed);
 }
 
 /*

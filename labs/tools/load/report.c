@@ -90,9 +90,9 @@ void print_json(const struct result *r)
 	       opt.nagle ? "true" : "false", split_text(split, sizeof(split)),
 	       opt.writev ? "true" : "false", opt.coalesce, s->writes);
 	json_string(stdout, opt.host);
-	printf(",\"port\":%u,\"duration_s\":%.3f,\"messages\":%" PRIu64 ",\"window_messages\":%"
-	       PRIu64 ",\"bytes\":%" PRIu64 ",\"msgs_per_s\":%.1f,\"mb_per_s\":%.3f",
-	       opt.port, r->duration_s, s->messages, s->window_msgs, s->bytes_rx,
+	printf(",\"port\":%u,\"warmup_s\":%.3f,\"duration_s\":%.3f,\"messages\":%" PRIu64
+	       ",\"window_messages\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"msgs_per_s\":%.1f,\"mb_per_s\":%.3f",
+	       opt.port, opt.warmup, r->duration_s, s->messages, s->window_msgs, s->bytes_rx,
 	       (double)s->window_msgs / d, (double)s->window_bytes / d / 1e6);
 	printf(",\"errors\":{");
 	for (int k = 0; k < NERR; k++)
