@@ -105,6 +105,14 @@ t_lab() {
 	exec 9>>/tmp/iolab-bench.lock
 	flock -w 90 9 || t_log "(the benchmark lock is busy: running without it)"
 	timeout 150 "$runlab" "${args[@]}" "$n" >"$out" 2>&1; rc=$?
+	# Checks compare ratios from one interleaved run, and a noisy machine can still tip one
+	# (lab 6's p99 under a hog): a normal run that failed, or a broken run that passed, is
+	# run once more, and that second run decides.
+	if { [ "$kind" = broken ] && [ $rc -eq 0 ]; } || { [ "$kind" != broken ] && [ $rc -eq 1 ]; }; then
+		cat "$out" >&2
+		t_log "(lab $n, $kind: a timing-dependent result? running the check once more)"
+		timeout 150 "$runlab" "${args[@]}" "$n" >"$out" 2>&1; rc=$?
+	fi
 	flock -u 9
 	cat "$out" >&2
 	case $rc in
