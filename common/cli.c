@@ -34,13 +34,6 @@ bool cli_parse_double(const char *s, double lo, double hi, double *out)
 	return true;
 }
 
-const char *cli_errname(int e)
-{
-	const char *s = e ? strerrorname_np(e) : "0";
-
-	return s ? s : "?";
-}
-
 long cli_now_ms(void)
 {
 	struct timespec ts;

@@ -14,9 +14,6 @@
 bool cli_parse_long(const char *s, long lo, long hi, long *out);
 bool cli_parse_double(const char *s, double lo, double hi, double *out);
 
-/* "ECONNRESET" for ECONNRESET, "0" for 0. */
-const char *cli_errname(int e);
-
 long cli_now_ms(void);           /* CLOCK_MONOTONIC, milliseconds */
 void cli_sleep_ms(long ms);      /* sleeps the whole time, through EINTR */
 

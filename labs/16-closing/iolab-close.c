@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "common/cli.h"
+#include "common/errname.h"
 #include "common/diag.h"
 #include "common/net.h"
 #include "common/telemetry.h"
@@ -218,14 +219,14 @@ static void print_call(const char *label, const struct call *c, bool reading, bo
 {
 	if (json) {
 		printf("\"%s\":{\"ret\":%ld,\"errno\":%d,\"error\":\"%s\"}%s",
-		       label, c->ret, c->err, cli_errname(c->err), last ? "" : ",");
+		       label, c->ret, c->err, errno_name(c->err), last ? "" : ",");
 		return;
 	}
 	if (c->ret >= 0)
 		printf("  %-8s returned %ld%s\n", label, c->ret,
 		       reading && c->ret == 0 ? " (end of file)" : "");
 	else
-		printf("  %-8s -1 %s (%s)\n", label, cli_errname(c->err), strerror(c->err));
+		printf("  %-8s -1 %s (%s)\n", label, errno_name(c->err), strerror(c->err));
 }
 
 static void print_attempt(const struct attempt *a, bool reading, int ncalls)

@@ -52,6 +52,7 @@
 #include <arpa/inet.h>
 
 #include "common/cli.h"
+#include "common/errname.h"
 #include "common/diag.h"
 #include "common/net.h"
 
@@ -319,7 +320,7 @@ static void queue_case(const char *name, int abort_on_overflow)
 			       "\"listen_overflows\":%ld,\"listen_drops\":%ld,\"netns\":%s",
 			       backlog, nc, established, q.rqueue, q.wqueue, abort_on_overflow, (long)(watch_s * 1000),
 			       stuck >= 0 ? tcp_state_name(st) : "none", st == TCP_SYN_SENT ? "true" : "false",
-			       stuck >= 0 ? ti.tcpi_total_retrans : 0, cli_errname(err),
+			       stuck >= 0 ? ti.tcpi_total_retrans : 0, errno_name(err),
 			       err == ECONNREFUSED || err == ECONNRESET ? "true" : "false",
 			       stuck2 >= 0 ? tcp_state_name(ti2.tcpi_state) : "none",
 			       stuck2 >= 0 ? ti2.tcpi_total_retrans : 0, of, dr, in_netns ? "true" : "false");
@@ -329,7 +330,7 @@ static void queue_case(const char *name, int abort_on_overflow)
 			if (stuck >= 0)
 				printf("  client %d after %.1f s: %s, %u SYN retransmission(s)%s%s\n", stuck + 1, watch_s,
 				       tcp_state_name(st), ti.tcpi_total_retrans, err ? ", connect error " : "",
-				       err ? cli_errname(err) : "");
+				       err ? errno_name(err) : "");
 			if (stuck2 >= 0)
 				printf("  client %d after %.1f s: %s, %u SYN retransmission(s)\n", stuck2 + 1, watch_s,
 				       tcp_state_name(ti2.tcpi_state), ti2.tcpi_total_retrans);
@@ -410,11 +411,11 @@ static void late_one(int abort_on_overflow, bool first)
 		printf("%s\"abort%d\":{\"state\":\"%s\",\"reset\":%s,\"read_errno\":%d,\"read_error\":\"%s\","
 		       "\"retransmits\":%u,\"listen_overflows\":%ld,\"queued\":%u}",
 		       first ? "" : ",", abort_on_overflow, tcp_state_name(st), rerr == ECONNRESET ? "true" : "false",
-		       rerr, cli_errname(rerr), ti.tcpi_total_retrans, of, q.rqueue);
+		       rerr, errno_name(rerr), ti.tcpi_total_retrans, of, q.rqueue);
 	else
 		printf("  tcp_abort_on_overflow=%d: X is %s, its read: %s, %u retransmission(s) of its byte, "
 		       "ListenOverflows +%ld (queue held %u)\n",
-		       abort_on_overflow, tcp_state_name(st), rerr ? cli_errname(rerr) : "nothing yet (EAGAIN)",
+		       abort_on_overflow, tcp_state_name(st), rerr ? errno_name(rerr) : "nothing yet (EAGAIN)",
 		       ti.tcpi_total_retrans, of, q.rqueue);
 	close(x);
 	for (int i = 0; i < backlog + 1; i++)
@@ -568,13 +569,13 @@ static void aborted_one(bool rst, bool first)
 	if (json)
 		printf("%s\"%s\":{\"accept_ret\":%d,\"accept_errno\":%d,\"accept_error\":\"%s\",\"econnaborted\":%s,"
 		       "\"read_ret\":%zd,\"read_error\":\"%s\"}",
-		       first ? "" : ",", rst ? "rst" : "fin", fd < 0 ? -1 : 0, aerr, cli_errname(aerr),
-		       aerr == ECONNABORTED ? "true" : "false", r, cli_errname(rerr));
+		       first ? "" : ",", rst ? "rst" : "fin", fd < 0 ? -1 : 0, aerr, errno_name(aerr),
+		       aerr == ECONNABORTED ? "true" : "false", r, errno_name(rerr));
 	else
 		printf("  client closed with %s before accept(): accept() %s%s; read() %s%s\n",
 		       rst ? "RST" : "FIN", fd < 0 ? "-1 " : "returned a socket",
-		       fd < 0 ? cli_errname(aerr) : "", fd < 0 ? "not called" : (r == 0 ? "returned 0 (end of file)" : "-1 "),
-		       fd >= 0 && r < 0 ? cli_errname(rerr) : "");
+		       fd < 0 ? errno_name(aerr) : "", fd < 0 ? "not called" : (r == 0 ? "returned 0 (end of file)" : "-1 "),
+		       fd >= 0 && r < 0 ? errno_name(rerr) : "");
 	close(lfd);
 }
 
