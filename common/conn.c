@@ -301,7 +301,7 @@ ssize_t conn_read(struct conn *c)
 		tm_conn_io(c->fd, (uint64_t)n, 0, 0, 0, 0, buf_len(&c->out));
 	} else if (n == 0) {
 		conn_eof(c);
-	} else if (e == EAGAIN || e == EWOULDBLOCK) {
+	} else if (e == EAGAIN || e == EWOULDBLOCK) {   /* nothing to read now: counted, the model decides */
 		tm_add(TM_EAGAIN_RD, 1);
 		tm_conn_io(c->fd, 0, 0, 0, 1, 0, buf_len(&c->out));
 		tm_log(EV_EAGAIN_RD, c->fd, 0, 0);
@@ -442,7 +442,7 @@ ssize_t conn_write(struct conn *c)
 				buf_shrink(&c->in, BUF_KEEP);
 		}
 		conn_settle_state(c);
-	} else if (e == EAGAIN || e == EWOULDBLOCK) {
+	} else if (e == EAGAIN || e == EWOULDBLOCK) {   /* send buffer full: counted, what is left stays queued */
 		tm_add(TM_EAGAIN_WR, 1);
 		tm_conn_io(c->fd, 0, 0, 0, 0, 1, left);
 		tm_log(EV_EAGAIN_WR, c->fd, 0, (int64_t)left);
@@ -509,6 +509,8 @@ bool conn_serve(struct conn *c, bool readable)
 			conn_close(c, CLOSE_PROTOCOL);
 			return false;
 		}
+		/* EAGAIN: the readiness was stale (another read took the bytes) or spurious;
+		 * EINTR: a blocking read cut short.  Nothing was read: reply with what is queued. */
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
 			conn_close(c, errno); /* ECONNRESET: only this connection goes */
 			return false;

@@ -205,6 +205,7 @@ static void serve(struct conn *c, const struct io_event *ev, uint32_t ready)
 		}
 		if (ev->res == 0)
 			conn_eof(c);          /* half-close: echo what we have, then close */
+		/* -EINTR: a signal cut the read inside io_submit() short; nothing was read. */
 		if (ev->res < 0 && ev->res != -EINTR) {
 			close_conn(c, (int)-ev->res);  /* ECONNRESET */
 			return;

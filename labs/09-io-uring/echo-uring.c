@@ -272,7 +272,7 @@ static void accept_done(const struct io_uring_cqe *cqe)
 		if ((fd = net_accept(srv.lfd, 0, &port)) >= 0)
 			new_conn(fd);     /* a descriptor came free meanwhile: serve it after all */
 	} else if (cqe->res != -EINTR && cqe->res != -ECONNABORTED && cqe->res != -EAGAIN && !server_stop) {
-		errno = -cqe->res;
+		errno = -cqe->res;  /* (EINTR, ECONNABORTED, EAGAIN: a signal, a client gone: re-armed below) */
 		die("accept");
 	}
 	/* F_MORE: the multishot accept is still armed.  Without it (an error, or single-shot): re-arm. */
@@ -312,7 +312,7 @@ static void recv_done(struct conn *c, const struct io_uring_cqe *cqe)
 		return;
 	}
 	/* ENOBUFS: every ring buffer was taken; they come back as we handle completions.
-	 * ECANCELED: paused at the high-water mark.  serve() re-arms when it should. */
+	 * ECANCELED: paused at the high-water mark.  EINTR: nothing was read.  serve() re-arms. */
 	serve(c);
 }
 
@@ -338,7 +338,7 @@ static void send_done(struct conn *c, const struct io_uring_cqe *cqe)
 		close_conn(c, -cqe->res); /* EPIPE, ECONNRESET: the peer is gone */
 		return;
 	}
-	serve(c);
+	serve(c);                     /* EINTR, EAGAIN: nothing was sent; the same bytes go again */
 }
 
 /* The ring first, so that "listening on" means the server works. */
@@ -382,7 +382,7 @@ int main(int argc, char **argv)
 		 * with SIGINT/SIGTERM let in only while it waits. */
 		queued = io_uring_sq_ready(&ring);
 		r = io_uring_submit_and_wait_timeout(&ring, &cqe, 1, NULL, &srv.waitmask);
-		if (r < 0 && r != -EINTR && r != -ETIME) {
+		if (r < 0 && r != -EINTR && r != -ETIME) {   /* EINTR: SIGINT/SIGTERM; the loop decides */
 			errno = -r;
 			die("io_uring_enter");
 		}
