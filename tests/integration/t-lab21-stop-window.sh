@@ -19,8 +19,8 @@ for prog in $(awk '!/^#/ && NF { print $1 }' "$IOLAB_ROOT/tests/servers.tsv" | s
 	for _ in $(seq "$ROUNDS"); do
 		out=$T_TMP/out err=$T_TMP/err
 		: >"$out"
-		"$IOLAB_BIN/$prog" -p 0 -q >"$out" 2>"$err" &
-		pid=$!
+		t_spawn "$IOLAB_BIN/$prog" -p 0 -q >"$out" 2>"$err"   # killed at exit if we stop early
+		pid=$T_LAST
 		for _ in $(seq 400); do grep -q '^listening on' "$out" && break; kill -0 $pid 2>/dev/null || break; sleep 0.005; done
 		if ! grep -q '^listening on' "$out"; then
 			kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
