@@ -8,7 +8,8 @@
 #   make doctor          what the labs depend on, and what to do about each problem
 #   make exercise-N      write lab N's exercise into work/; make grade-N grades it
 #
-# Knobs: WERROR=1 (warnings are errors, CI uses it), SANITIZER=address|undefined|thread,
+# Knobs: WERROR=1 (warnings are errors, CI uses it), SANITIZER=address|undefined|thread
+#        or a comma list (CI: address,undefined),
 #        V=1 (show the commands), O=-O2 (optimisation level).
 
 CC      ?= cc
@@ -28,11 +29,13 @@ CFLAGS  += -Werror
 endif
 
 ifneq ($(SANITIZER),)
-ifeq ($(filter $(SANITIZER),address undefined thread),)
-$(error SANITIZER must be one of: address undefined thread (got '$(SANITIZER)'))
+comma := ,
+SANITIZERS := $(subst $(comma), ,$(SANITIZER))
+ifneq ($(filter-out address undefined thread,$(SANITIZERS)),)
+$(error SANITIZER must be address, undefined, thread or a comma list such as address,undefined (got '$(SANITIZER)'))
 endif
 SANFLAGS := -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
-ifeq ($(SANITIZER),undefined)
+ifneq ($(filter undefined,$(SANITIZERS)),)
 SANFLAGS += -fno-sanitize-recover=undefined
 endif
 CFLAGS  += $(SANFLAGS)
