@@ -41,6 +41,8 @@ static inline size_t buf_len(const struct buf *b)      { return b->wr - b->rd; }
 static inline size_t buf_space(const struct buf *b)    { return b->cap > b->wr ? b->cap - b->wr : 0; }
 static inline const char *buf_peek(const struct buf *b){ return b->data ? b->data + b->rd : ""; }
 static inline char  *buf_tail(struct buf *b)           { return b->data + b->wr; }
+/* Exchange two buffers, bytes and all, without copying a byte. */
+static inline void   buf_swap(struct buf *a, struct buf *b) { struct buf t = *a; *a = *b; *b = t; }
 
 /* Make room for n more bytes at the tail: compact first, grow only if needed. 0 or -1 (ENOMEM). */
 int    buf_reserve(struct buf *b, size_t n);

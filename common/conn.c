@@ -22,6 +22,7 @@
 static bool trace_states;               /* IOLAB_TRACE: set once by server_start() */
 extern _Thread_local uint64_t conn_progress;   /* server.c: the turn's "did anything move" */
 static atomic_size_t nopen;
+void (*conn_release)(struct conn *c);          /* set by server_start(): the model's release */
 bool conn_trim_when_empty;                      /* set by server_start() for one-thread servers */                     /* connections open now, every thread */
 
 void conn_trace_init(void)
@@ -36,7 +37,7 @@ size_t conn_count(void)
 
 struct conn *conn_accept(struct server *s, int flags)
 {
-	static struct ratelimit emfile_rl, refuse_rl, nomem_rl;
+	static struct ratelimit emfile_rl, refuse_rl;
 	struct conn *c;
 	uint16_t port;
 	int fd;
@@ -64,20 +65,28 @@ struct conn *conn_accept(struct server *s, int flags)
 			close(fd);
 			continue;
 		}
-		c = conn_new(fd, port, &s->opt);
-		/* A blocking model's connection belongs to the thread serving it: no shared table. */
-		if (!c || (!s->model->blocking && conn_table_put(&s->conns, c) < 0)) {
-			iolog_limited(&nomem_rl, "fd %d: out of memory, closing", fd);
-			if (c)
-				conn_close(c, ENOMEM);
-			else
-				close(fd);
-			continue;
-		}
-		if (!s->model->blocking)
-			c->table = &s->conns;
-		return c;
+		if ((c = conn_open(s, fd, port)))
+			return c;
 	}
+}
+
+struct conn *conn_open(struct server *s, int fd, uint16_t port)
+{
+	static struct ratelimit nomem_rl;
+	struct conn *c = conn_new(fd, port, &s->opt);
+
+	/* A blocking model's connection belongs to the thread serving it: no shared table. */
+	if (!c || (!s->model->blocking && conn_table_put(&s->conns, c) < 0)) {
+		iolog_limited(&nomem_rl, "fd %d: out of memory, closing", fd);
+		if (c)
+			conn_close(c, ENOMEM);
+		else
+			close(fd);
+		return NULL;
+	}
+	if (!s->model->blocking)
+		c->table = &s->conns;
+	return c;
 }
 
 /*
@@ -233,6 +242,8 @@ void conn_close(struct conn *c, int reason)
 {
 	if (!c)
 		return;
+	if (conn_release && c->model_data)
+		conn_release(c);      /* the model's own per-connection state first */
 	conn_progress++;
 	atomic_fetch_sub_explicit(&nopen, 1, memory_order_relaxed);
 	if (timers_on)

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -110,6 +111,19 @@ void turn_ready(int fd, uint32_t mask)
 {
 	tm_conn_ready(fd, mask);
 	tm_log(EV_READY, fd, mask, mask);
+}
+
+void turn_events(const struct epoll_event *ev, int n)
+{
+	turn_begin(n);
+	for (int i = 0; i < n; i++)
+		turn_ready(ev[i].data.fd, ev[i].events);
+}
+
+void turn_completed(int fd, uint32_t mask, int64_t res)
+{
+	tm_conn_ready(fd, mask);
+	tm_log(EV_COMPLETION, fd, mask, res);
 }
 
 void turn_moved(void)
@@ -397,6 +411,7 @@ void server_start(struct server *s, const struct model *m, int argc, char **argv
 	sigaction(SIGTERM, &sa, NULL);
 
 	conn_trim_when_empty = !m->blocking && !m->threaded;
+	conn_release = m->release;
 	conn_trace_init();
 	if (m->datagram)
 		s->lfd = bind_datagram(s->opt.bind, s->opt.port, err, sizeof(err));

@@ -86,6 +86,8 @@ struct bug {
 	const char *what;          /* one line for --help */
 };
 
+struct conn;
+
 struct model {
 	const char *name;          /* "epoll-lt": telemetry model name */
 	const char *program;       /* "echo-epoll-lt" */
@@ -99,6 +101,8 @@ struct model {
 	const struct bug *bugs;    /* {NULL, NULL}-terminated, or NULL */
 	/* Set-up that must work before the server says it is listening (flags are parsed). */
 	void      (*setup)(struct server *s);
+	/* conn_close() calls it first when c->model_data is set: free what that holds. */
+	void      (*release)(struct conn *c);
 };
 
 /* What every model takes (-p, -b, -f, --max-frame, --read-chunk, --no-stats, --nagle,
@@ -184,6 +188,9 @@ void iolog_limited(struct ratelimit *rl, const char *fmt, ...) __attribute__((fo
 void turn_begin(int n);
 void turn_spin(void);              /* a busy loop's turn: counts a spin, no wait call */
 void turn_ready(int fd, uint32_t mask);
+struct epoll_event;
+void turn_events(const struct epoll_event *ev, int n);   /* turn_begin(n), turn_ready() each */
+void turn_completed(int fd, uint32_t mask, int64_t res);  /* turn_ready() for a completion */
 void turn_end(void);
 /* Work done outside the conn_* calls (a datagram read or sent): this turn was not empty. */
 void turn_moved(void);
@@ -223,13 +230,17 @@ struct conn {
 
 /*
  * Take one waiting client from the listener as a new connection in s->conns (not for a
- * blocking model: its threads own their connections).  flags: SOCK_NONBLOCK or 0.  NULL when there is none to take now, errno:
+ * blocking model: its threads own their connections).  flags: SOCK_NONBLOCK or 0.
+ * NULL when there is none to take now, errno:
  *   EAGAIN  the backlog is empty
  *   EMFILE  out of descriptors: one client was shed (net_accept's spare fd), counted
  * EINTR, ECONNABORTED (a client gone while queued), refusals (s->max_fd, s->max_conns)
  * and out of memory are dealt with here, and the next client is tried.
  */
 struct conn *conn_accept(struct server *s, int flags);
+/* A descriptor the model accepted itself (a completion's result): the same, from the
+ * new connection on.  NULL when out of memory (the fd is closed, the line logged). */
+struct conn *conn_open(struct server *s, int fd, uint16_t port);
 /* A connection for an accepted fd (telemetry slot opened, state READING); NULL: no memory. */
 struct conn *conn_new(int fd, uint16_t peer_port, const struct server_opts *opt);
 /*
@@ -240,6 +251,7 @@ enum { CLOSE_EOF = 0, CLOSE_PROTOCOL = -1, CLOSE_STOPPING = -2 };
 void conn_close(struct conn *c, int reason);
 /* One-thread servers give freed memory back when the last connection closes. */
 extern bool conn_trim_when_empty;
+extern void (*conn_release)(struct conn *c);   /* the model's release (struct model) */
 /* Read IOLAB_TRACE (log every state change) once, before any thread starts. */
 void conn_trace_init(void);
 /* Connections open now (all threads). */

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-int uring_setup(struct io_uring *ring, unsigned depth, bool plain, const char **what)
+int uring_setup(struct io_uring *ring, unsigned depth, bool plain)
 {
 	static const struct { unsigned flags; const char *what; } tries[] = {
 		{ IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, "SINGLE_ISSUER|DEFER_TASKRUN" },
@@ -25,8 +25,8 @@ int uring_setup(struct io_uring *ring, unsigned depth, bool plain, const char **
 	for (size_t i = plain ? 2 : 0; i < 3 && r == -EINVAL; i++) {
 		memset(&p, 0, sizeof(p));
 		p.flags = tries[i].flags;
-		r = io_uring_queue_init_params(depth, ring, &p);
-		*what = tries[i].what;
+		if ((r = io_uring_queue_init_params(depth, ring, &p)) == 0 && !server_quiet)
+			iolog("ring set up with %s", tries[i].what);
 	}
 	return r;
 }

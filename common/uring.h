@@ -13,10 +13,10 @@
 
 /*
  * io_uring_queue_init with SINGLE_ISSUER|DEFER_TASKRUN (6.1+), else COOP_TASKRUN
- * (5.19+), else no flags (plain: straight to no flags).  Returns 0 or -errno;
- * *what names the flags it got.
+ * (5.19+), else no flags (plain: straight to no flags).  Returns 0 (and logs which
+ * flags it got, unless -q) or -errno.
  */
-int uring_setup(struct io_uring *ring, unsigned depth, bool plain, const char **what);
+int uring_setup(struct io_uring *ring, unsigned depth, bool plain);
 
 /* A ring of n provided buffers of `size` bytes in group bgid (5.19+). */
 struct uring_bufs {

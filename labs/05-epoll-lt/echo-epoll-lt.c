@@ -91,11 +91,9 @@ int main(int argc, char **argv)
 				continue;     /* SIGINT/SIGTERM got in during the wait: the loop condition decides */
 			die("epoll_wait");
 		}
-		turn_begin(n);
-		/* The answer is a list of the ready ones: nothing to scan. */
-		/* Pass 1: everything in this answer became ready now (the wait clock starts). */
-		for (int i = 0; i < n; i++)
-			turn_ready(events[i].data.fd, events[i].events);
+		/* The answer is a list of the ready ones: nothing to scan.  Pass 1 (turn_events):
+		 * everything in it became ready now (the wait clock starts). */
+		turn_events(events, n);
 		/* Pass 2: serve them in order; the last one waited for all the others. */
 		for (int i = 0; i < n; i++) {
 			fd = events[i].data.fd;

@@ -53,12 +53,12 @@ static const struct model MODEL = {
 static int epfd;
 static struct conn_list ready;
 
-static void watch(int fd, uint32_t interest)
+static void watch(int op, int fd, uint32_t interest)
 {
 	struct epoll_event ev = { .events = interest, .data.fd = fd };   /* all 64 data bits set */
 
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-		die("epoll_ctl(EPOLL_CTL_ADD)");
+	if (epoll_ctl(epfd, op, fd, &ev) < 0)
+		die(op == EPOLL_CTL_ADD ? "epoll_ctl(EPOLL_CTL_ADD)" : "epoll_ctl(EPOLL_CTL_MOD)");
 }
 
 /* Accept everyone waiting, until EAGAIN: the listener's edge does not come again for them. */
@@ -71,7 +71,7 @@ static void accept_clients(void)
 	while ((c = conn_accept(&srv, flags)) || errno == EMFILE) {
 		if (!c)
 			continue;     /* out of descriptors: one client shed; the next may fit */
-		watch(c->fd, ET_EVENTS);
+		watch(EPOLL_CTL_ADD, c->fd, ET_EVENTS);
 		conn_set_interest(c, ET_EVENTS);
 	}
 }
@@ -131,7 +131,7 @@ int main(int argc, char **argv)
 		server_signals_anywhere(&srv);   /* a read may sleep anywhere: let SIGINT cut it short */
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		die("epoll_create1");
-	watch(srv.lfd, EPOLLIN | EPOLLET);
+	watch(EPOLL_CTL_ADD, srv.lfd, EPOLLIN | EPOLLET);
 
 	while (!server_stop) {
 		/* EXERCISE BEGIN loop: the wait, and serving what it reports */
@@ -142,11 +142,9 @@ int main(int argc, char **argv)
 				continue;     /* SIGINT/SIGTERM got in during the wait: the loop condition decides */
 			die("epoll_wait");
 		}
-		turn_begin(n);
-		/* The answer is a list of what changed: nothing to scan. */
-		/* Pass 1: everything in this answer became ready now (the wait clock starts). */
-		for (int i = 0; i < n; i++)
-			turn_ready(events[i].data.fd, events[i].events);
+		/* The answer is a list of what changed: nothing to scan.  Pass 1 (turn_events):
+		 * everything in it became ready now (the wait clock starts). */
+		turn_events(events, n);
 		/* Pass 2: accept at once; queue connections on the ready list. */
 		for (int i = 0; i < n; i++) {
 			fd = events[i].data.fd;

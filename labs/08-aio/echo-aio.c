@@ -63,6 +63,7 @@ static int sys_io_pgetevents(aio_context_t ctx, long min, long max, struct io_ev
 }
 
 static struct server srv;
+static void release(struct conn *c);
 static bool pread_mode;      /* --pread */
 static aio_context_t ctx;
 
@@ -79,7 +80,7 @@ static const struct model_option OPTIONS[] = {
 
 static const struct model MODEL = {
 	.name = "aio", .program = "echo-aio", .lesson = 8,
-	.wait_call = "io_getevents", .options = OPTIONS, .bugs = BUGS,
+	.wait_call = "io_getevents", .options = OPTIONS, .bugs = BUGS, .release = release,
 	.summary = "Linux AIO: IOCB_CMD_POLL completions re-armed after each one (--pread: blocking PREAD)",
 };
 
@@ -170,11 +171,11 @@ static void arm(struct conn *c)
 	/* EXERCISE END arm */
 }
 
-/* Only called between its completion and the next arm(): no iocb of ours still names it. */
-static void close_conn(struct conn *c, int reason)
+/* conn_close() calls this (MODEL.release) for a --pread connection's buffer.  Every close
+ * comes between a completion and the next arm(): no iocb of ours still names it. */
+static void release(struct conn *c)
 {
 	free(c->model_data);
-	conn_close(c, reason);
 }
 
 /* Accept everyone waiting, each with its first iocb. */
@@ -195,19 +196,17 @@ static void accept_clients(void)
 
 static void serve(struct conn *c, const struct io_event *ev, uint32_t ready)
 {
-	void *pread_buf = c->model_data;  /* --pread: ours to free if c is closed */
-
 	if (KEY_CMD(ev->data) == IOCB_CMD_PREAD) {
 		/* PREAD already read: the bytes are in our buffer and the result is the count. */
 		if (ev->res > 0 && conn_take(c, c->model_data, (size_t)ev->res) < 0) {
-			close_conn(c, CLOSE_PROTOCOL);
+			conn_close(c, CLOSE_PROTOCOL);
 			return;
 		}
 		if (ev->res == 0)
 			conn_eof(c);          /* half-close: echo what we have, then close */
 		/* -EINTR: a signal cut the read inside io_submit() short; nothing was read. */
 		if (ev->res < 0 && ev->res != -EINTR) {
-			close_conn(c, (int)-ev->res);  /* ECONNRESET */
+			conn_close(c, (int)-ev->res);  /* ECONNRESET */
 			return;
 		}
 		ready = 0;                /* the read is done: conn_serve() only replies */
@@ -216,8 +215,6 @@ static void serve(struct conn *c, const struct io_event *ev, uint32_t ready)
 	 * a re-armed poll completes at once if bytes are left.  The reply is written at once. */
 	if (conn_serve(c, ready & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		arm(c);               /* one-shot: nothing more comes for this socket until we re-arm */
-	else
-		free(pread_buf);      /* c is gone */
 }
 
 /*
@@ -245,7 +242,6 @@ int main(int argc, char **argv)
 {
 	struct io_event events[MAX_EVENTS];
 	struct conn *c;
-	uint32_t mask;
 	int n, fd;
 
 	server_start(&srv, &MODEL, argc, argv);
@@ -267,12 +263,8 @@ int main(int argc, char **argv)
 		turn_begin(n);
 		tm_add(TM_COMPLETIONS, (uint64_t)n);
 		/* Pass 1: log every completion with its result; the wait clock starts. */
-		for (int i = 0; i < n; i++) {
-			fd = KEY_FD(events[i].data);
-			mask = completion_mask(&events[i]);
-			tm_log(EV_COMPLETION, fd, mask, events[i].res);
-			tm_conn_ready(fd, mask);
-		}
+		for (int i = 0; i < n; i++)
+			turn_completed(KEY_FD(events[i].data), completion_mask(&events[i]), events[i].res);
 		/* Pass 2: serve them in order; the last one waited for all the others. */
 		for (int i = 0; i < n; i++) {
 			fd = KEY_FD(events[i].data);
@@ -291,9 +283,6 @@ int main(int argc, char **argv)
 
 	/* Cancels the poll iocbs still in flight and waits for them: then the fds can go. */
 	sys_io_destroy(ctx);
-	for (size_t i = 0; i < srv.conns.n; i++)
-		if (srv.conns.v[i])
-			close_conn(srv.conns.v[i], CLOSE_STOPPING);
 	server_finish(&srv);
 	return 0;
 }

@@ -12,19 +12,16 @@
  * in flight.
  *
  * What makes it cheap, one named step each (LESSONS.md §9 measures each one):
- *   1. Ring flags: SINGLE_ISSUER + DEFER_TASKRUN (6.1+): completions are posted when
- *      we ask for them, in our own io_uring_enter(), not by interrupting us;
- *      else COOP_TASKRUN (5.19+); else none.  --plain-ring turns this step off.
+ *   1. Ring flags SINGLE_ISSUER + DEFER_TASKRUN (6.1+), else COOP_TASKRUN (5.19+):
+ *      completions are posted inside our own io_uring_enter(), not by interrupting
+ *      us.  --plain-ring turns this off.
  *   2. Multishot accept (5.19+): one SQE, a CQE per new connection.
  *   3. A provided-buffer ring (5.19+) and multishot recv (6.0+): one SQE per
- *      connection for its whole life, a CQE per arrival, the kernel picking a buffer
- *      from a ring shared by all connections, so an idle connection ties up none.
- *      --oneshot re-arms a plain recv after each one; --no-bufring also gives each
- *      connection its own buffer.
- *   4. Frames are cut straight from the kernel's buffer into the echo queue (one
- *      copy), and the buffer goes back to the ring at once.
- *   5. The echo queue is handed to the send by swapping buffers, never copied:
- *      what arrives meanwhile queues in a fresh one.
+ *      connection for its life; the kernel picks a buffer from a ring all share, so
+ *      an idle connection holds none.  --oneshot: a recv per arrival; --no-bufring:
+ *      a buffer per connection.
+ *   4. Frames are cut straight from the kernel's buffer into the echo queue.
+ *   5. The echo queue goes to the send by swapping buffers, never copied.
  * Each step falls back by itself where the kernel lacks it, and says so at start-up.
  *
  * Needs:   Linux 5.6+ (the steps above say which need more); liburing 2.3.  Where
@@ -47,11 +44,11 @@
 #define RECV_SIZE     (16 * 1024)   /* bytes per recv (capped by --read-chunk) */
 #define NBUFS         256           /* buffers in the provided-buffer ring (a power of two) */
 #define BGID          1             /* our buffer group id */
-#define EXIT_NO_URING 3             /* exit status when io_uring cannot be set up */
 
 static struct server srv;
 static bool no_bufring, oneshot, plain_ring;
 static void setup(struct server *s);
+static void release(struct conn *c);
 
 static const struct bug BUGS[] = {
 	{ "no-sigpipe", "keep SIGPIPE's default action: writing to a reset peer kills the server" },
@@ -69,7 +66,8 @@ static const struct model_option OPTIONS[] = {
 
 static const struct model MODEL = {
 	.name = "uring", .program = "echo-uring", .lesson = 9,
-	.wait_call = "io_uring_enter", .options = OPTIONS, .bugs = BUGS, .setup = setup,
+	.wait_call = "io_uring_enter", .options = OPTIONS, .bugs = BUGS,
+	.setup = setup, .release = release,
 	.summary = "io_uring Proactor: accept/recv/send submitted, completions drive each connection",
 };
 
@@ -94,14 +92,6 @@ static struct io_uring ring;
 static bool multishot_accept = true;   /* off after an EINVAL (kernel < 5.19) */
 static bool multishot_recv;            /* step 3: on when the buffer ring is */
 static struct uring_bufs bufs;         /* step 3: provided buffers; bufs.br NULL when not in use */
-
-/* Interest, for a Proactor: what is outstanding (recv -> EPOLLIN, send -> EPOLLOUT). */
-static void update_interest(struct conn *c)
-{
-	const struct uconn *u = c->model_data;
-
-	conn_set_interest(c, (u->recv_armed ? EPOLLIN : 0) | (u->send_pending ? EPOLLOUT : 0));
-}
 
 static void submit_accept(void)
 {
@@ -142,10 +132,8 @@ static void submit_recv(struct conn *c)
 	/* EXERCISE END recv */
 }
 
-/*
- * Cancel by key.  It cannot hit a newer connection that got the same fd: the fd is
- * closed only after every completion of this one came back.
- */
+/* Cancel by key.  It cannot hit a newer connection that got the same fd: the fd is
+ * closed only after every completion of this one came back. */
 static void cancel(int fd, enum op op)
 {
 	struct io_uring_sqe *sqe = uring_sqe(&ring);
@@ -175,10 +163,17 @@ static void close_conn(struct conn *c, int reason)
 	}
 	if (u->recv_armed || u->send_pending)
 		return;               /* their completions (-ECANCELED, or done anyway) call us again */
+	conn_close(c, reason);        /* release() frees what u holds */
+}
+
+/* conn_close() calls this (MODEL.release): the kernel holds nothing of c any more. */
+static void release(struct conn *c)
+{
+	struct uconn *u = c->model_data;
+
 	buf_free(&u->sending);
 	free(u->rbuf);
 	free(u);
-	conn_close(c, reason);
 }
 
 /*
@@ -190,16 +185,13 @@ static void flush_output(struct conn *c)
 {
 	struct uconn *u = c->model_data;
 	struct io_uring_sqe *sqe;
-	struct buf tmp;
 
 	if (u->send_pending)
 		return;
 	if (buf_len(&u->sending) == 0) {
 		if (buf_len(&c->out) == 0)
 			return;
-		tmp = u->sending;
-		u->sending = c->out;
-		c->out = tmp;
+		buf_swap(&u->sending, &c->out);
 	}
 	/* Else a short send left the rest in `sending`: resubmit that. */
 	sqe = uring_sqe(&ring);
@@ -229,24 +221,22 @@ static void serve(struct conn *c)
 	} else if (!u->recv_armed) {
 		submit_recv(c);
 	}
-	update_interest(c);
+	/* Interest, for a Proactor: what is outstanding (recv -> EPOLLIN, send -> EPOLLOUT). */
+	conn_set_interest(c, (u->recv_armed ? EPOLLIN : 0) | (u->send_pending ? EPOLLOUT : 0));
 }
 
-static void new_conn(int fd)
+/* A new connection (NULL: none, or no memory for it, already closed): its first recv. */
+static void new_conn(struct conn *c)
 {
-	struct conn *c = conn_new(fd, net_peer_port(fd), &srv.opt);
-	struct uconn *u = calloc(1, sizeof(*u));
+	struct uconn *u;
 
-	if (!c || !u || conn_table_put(&srv.conns, c) < 0 || (!bufs.br && !(u->rbuf = malloc(RECV_SIZE)))) {
-		iolog("fd %d: out of memory, closing", fd);
+	if (!c)
+		return;
+	if (!(u = calloc(1, sizeof(*u))) || (!bufs.br && !(u->rbuf = malloc(RECV_SIZE)))) {
 		free(u);
-		if (c)
-			conn_close(c, ENOMEM);
-		else
-			close(fd);
+		conn_close(c, ENOMEM);
 		return;
 	}
-	c->table = &srv.conns;
 	buf_init(&u->sending);
 	c->model_data = u;
 	serve(c);
@@ -255,22 +245,16 @@ static void new_conn(int fd)
 /* An accept completion: res is the new fd, or -errno. */
 static void accept_done(const struct io_uring_cqe *cqe)
 {
-	static struct ratelimit rl;
-	uint16_t port;
-	int fd;
-
 	if (cqe->res >= 0) {
-		new_conn(cqe->res);
+		new_conn(conn_open(&srv, cqe->res, net_peer_port(cqe->res)));
 	} else if (cqe->res == -EINVAL && multishot_accept && !server_stop) {
 		/* Kernel < 5.19: no multishot accept.  One accept per submission from now on. */
 		multishot_accept = false;
 		iolog("multishot accept not supported here (kernel 5.19+): one accept per submission");
 	} else if (cqe->res == -EMFILE || cqe->res == -ENFILE) {
-		/* Out of descriptors: shed one pending client (net_accept's spare fd) instead of spinning. */
-		tm_add(TM_ACCEPT_EMFILE, 1);
-		iolog_limited(&rl, "accept: out of descriptors, one connection refused");
-		if ((fd = net_accept(srv.lfd, 0, &port)) >= 0)
-			new_conn(fd);     /* a descriptor came free meanwhile: serve it after all */
+		/* Out of descriptors: conn_accept() sheds one pending client (the spare fd),
+		 * counted and logged, instead of spinning; if a descriptor came free, it is served. */
+		new_conn(conn_accept(&srv, 0));
 	} else if (cqe->res != -EINTR && cqe->res != -ECONNABORTED && cqe->res != -EAGAIN && !server_stop) {
 		errno = -cqe->res;  /* (EINTR, ECONNABORTED, EAGAIN: a signal, a client gone: re-armed below) */
 		die("accept");
@@ -344,16 +328,13 @@ static void send_done(struct conn *c, const struct io_uring_cqe *cqe)
 /* The ring first, so that "listening on" means the server works. */
 static void setup(struct server *s)
 {
-	const char *flags;
 	int r;
 
 	/* Step 1: the cheapest completion delivery this kernel offers (EINVAL: try the next). */
-	if ((r = uring_setup(&ring, QUEUE_DEPTH, plain_ring, &flags)) < 0) {
+	if ((r = uring_setup(&ring, QUEUE_DEPTH, plain_ring)) < 0) {
 		uring_explain(s->model->program, -r);
-		exit(EXIT_NO_URING);
+		exit(3);              /* the status that means "no io_uring here" (tests skip on it) */
 	}
-	if (!server_quiet)
-		iolog("ring set up with %s", flags);
 	/* Step 3: one ring of buffers that every recv draws from, so an idle connection holds none. */
 	if (no_bufring)
 		iolog("--no-bufring: plain recv into a %d-byte buffer per connection", RECV_SIZE);
@@ -370,7 +351,7 @@ int main(int argc, char **argv)
 	struct io_uring_cqe *cqes[MAX_CQES], *cqe;
 	struct conn *c;
 	unsigned n, queued;
-	uint32_t mask;
+	enum op op;
 	int r;
 
 	server_start(&srv, &MODEL, argc, argv);   /* calls setup() before "listening on" */
@@ -391,13 +372,10 @@ int main(int argc, char **argv)
 		turn_begin((int)n);
 		tm_add(TM_COMPLETIONS, n);
 		/* Pass 1: log every completion with its result; the wait clock starts. */
-		for (unsigned i = 0; i < n; i++) {
-			if (KEY_OP(cqes[i]->user_data) == OP_CANCEL)
-				continue;     /* its target's own completion (-ECANCELED) is what counts */
-			mask = mask_from_result(KEY_OP(cqes[i]->user_data) == OP_SEND, cqes[i]->res);
-			tm_log(EV_COMPLETION, KEY_FD(cqes[i]->user_data), mask, cqes[i]->res);
-			tm_conn_ready(KEY_FD(cqes[i]->user_data), mask);
-		}
+		for (unsigned i = 0; i < n; i++)      /* (a cancel's target completes too, -ECANCELED) */
+			if ((op = KEY_OP(cqes[i]->user_data)) != OP_CANCEL)
+				turn_completed(KEY_FD(cqes[i]->user_data),
+					       mask_from_result(op == OP_SEND, cqes[i]->res), cqes[i]->res);
 		/* Pass 2: act on them in order; each queues its follow-up submissions. */
 		for (unsigned i = 0; i < n; i++) {
 			c = conn_table_get(&srv.conns, KEY_FD(cqes[i]->user_data));
@@ -413,17 +391,9 @@ int main(int argc, char **argv)
 		/* EXERCISE END loop */
 	}
 
-	/* Closing the ring cancels whatever is still in flight; then our buffers are ours again. */
+	/* Closing the ring cancels whatever is still in flight; then our buffers are ours
+	 * again, and server_finish() closes the connections left (release() frees each). */
 	io_uring_queue_exit(&ring);
-	for (size_t i = 0; i < srv.conns.n; i++) {
-		struct uconn *u;
-
-		if (!(c = srv.conns.v[i]))
-			continue;
-		u = c->model_data;
-		u->recv_armed = u->send_pending = false;
-		close_conn(c, CLOSE_STOPPING);
-	}
 	uring_bufs_free(&bufs);
 	server_finish(&srv);
 	return 0;
