@@ -18,5 +18,10 @@ out=$(make --no-print-directory lab-42 2>&1); rc=$?
 	t_fail "make lab-42: exit $rc, want a failure that lists the labs: $out"
 make -n --no-print-directory doctor 2>&1 | grep -q 'iolab-doctor' || t_fail "make doctor does not run iolab-doctor"
 make -n --no-print-directory compare QUICK=1 2>&1 | grep -q 'labs/tools/compare --quick' || t_fail "make compare QUICK=1 does not pass --quick"
-make -n --no-print-directory SANITIZER=bogus 2>&1 | grep -q 'SANITIZER must be one of' || t_fail "an unknown SANITIZER is not rejected"
+for bad in bogus address,bogus; do
+	make -n --no-print-directory SANITIZER=$bad 2>&1 | grep -q 'SANITIZER must be address, undefined, thread' ||
+		t_fail "SANITIZER=$bad is not rejected"
+done
+make -n --no-print-directory SANITIZER=address,undefined 2>&1 | grep -q -- '-fsanitize=address,undefined' ||
+	t_fail "SANITIZER=address,undefined does not build with both sanitizers"
 t_pass
