@@ -22,6 +22,6 @@ for bad in bogus address,bogus; do
 	make -n --no-print-directory SANITIZER=$bad 2>&1 | grep -q 'SANITIZER must be address, undefined, thread' ||
 		t_fail "SANITIZER=$bad is not rejected"
 done
-make -n --no-print-directory SANITIZER=address,undefined 2>&1 | grep -q -- '-fsanitize=address,undefined' ||
+make -n --no-print-directory BUILD="$T_TMP/build" BIN="$T_TMP/bin" SANITIZER=address,undefined 2>&1 | grep -q -- '-fsanitize=address,undefined' ||
 	t_fail "SANITIZER=address,undefined does not build with both sanitizers"
 t_pass
