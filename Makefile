@@ -51,8 +51,11 @@ say = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
 # Rebuild everything when the flags change (plain <-> sanitizer builds share bin/).
+# (Not in a dry run, `make -n`: it would mark the real build stale.)
 FLAGS_STAMP := $(BUILD)/.flags
+ifeq ($(findstring n,$(firstword -$(MAKEFLAGS))),)
 $(shell mkdir -p $(BUILD) && echo '$(CC) $(CFLAGS) $(LDFLAGS)' | cmp -s - $(FLAGS_STAMP) || echo '$(CC) $(CFLAGS) $(LDFLAGS)' > $(FLAGS_STAMP))
+endif
 
 # Library flags come from pkg-config when it is there (make deps installs it).
 PKG_CONFIG ?= pkg-config
