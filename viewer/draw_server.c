@@ -19,8 +19,8 @@
 #include "viewer/paint.h"
 #include "viewer/text.h"
 
-/* "scanned 12.3k 450/s" or, for a derived figure, "scanned_per_wakeup 12.0". */
-static void figure_text(const struct seg *g, int id, char *buf, size_t len)
+/* "scanned 12.3k 450/s" (or "scanned 12.3k" without the rate), or, for a derived figure, "scanned_per_wakeup 12.0". */
+static void figure_text(const struct seg *g, int id, bool rate, char *buf, size_t len)
 {
 	char t[16], r[16];
 
@@ -31,7 +31,7 @@ static void figure_text(const struct seg *g, int id, char *buf, size_t len)
 	}
 	counter_total_text(id, g->cnt[id], t, sizeof(t));
 	counter_rate_text(id, g->r.cnt_s[id], r, sizeof(r));
-	if (counter_kind(id) == CK_GAUGE)
+	if (counter_kind(id) == CK_GAUGE || !rate)
 		snprintf(buf, len, "%s %s", watch_name(id), t);
 	else
 		snprintf(buf, len, "%s %s %s/s", watch_name(id), t, r);
@@ -40,13 +40,23 @@ static void figure_text(const struct seg *g, int id, char *buf, size_t len)
 /*
  * Line 4 of the Connections view: the figures --watch names (highlighted), or
  * else this model's own counters that have moved, by their telemetry names.
- * Whole items only: one that does not fit is left for the Counters view.
+ * Whole items only: when the watched ones do not all fit with their rates
+ * (80 columns, four or five names), they go without the rates; one that still
+ * does not fit is left for the Counters view.
  */
 static void counter_strip(const struct ui *u, const struct seg *g, int y)
 {
 	char item[96];
 	int x = 0, shown = 0, left = 0;
+	bool rate = true;
 
+	for (int i = 0; i < u->watch.n; i++) {
+		figure_text(g, u->watch.id[i], true, item, sizeof(item));
+		x += text_cols(item) + 2;
+	}
+	if (x - 2 > u->cols - 14)
+		rate = false;
+	x = 0;
 	for (int pass = 0; pass < 2; pass++) {
 		int n = pass == 0 ? u->watch.n : TM_NCOUNTERS_USED;
 
@@ -55,7 +65,7 @@ static void counter_strip(const struct ui *u, const struct seg *g, int y)
 
 			if (pass == 1 && (u->watch.n || !g->cnt[id] || !counter_is_model_specific(id)))
 				continue;
-			figure_text(g, id, item, sizeof(item));
+			figure_text(g, id, pass == 1 || rate, item, sizeof(item));
 			if (x + text_cols(item) > u->cols - 14) {
 				left++;
 				continue;

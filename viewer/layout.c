@@ -11,14 +11,16 @@ static const struct col ov_fixed[OV_NFIXED] = {
 	{ OV_MODEL,  "MODEL",   11, 0, true,  0 },
 	{ OV_PID,    "PID",      7, 0, false, 0 },
 	{ OV_PORT,   "PORT",     5, 3, false, 0 },
-	{ OV_CONNS,  "CONN",     5, 1, false, 0 },
-	{ OV_MSGS,   "MSG/s",    5, 1, false, 0 },
+	{ OV_CONNS,  "CONN",     5, 2, false, 0 },
+	{ OV_MSGS,   "MSG/s",    5, 2, false, 0 },
 	{ OV_MB,     "MB/s",     5, 6, false, 0 },
 	{ OV_EAGRD,  "EAGr/s",   6, 5, false, 0 },
 	{ OV_EAGWR,  "EAGw/s",   6, 5, false, 0 },
 	{ OV_WAITS,  "WAIT/s",   6, 4, false, 0 },
-	{ OV_EVWAKE, "EV/WK",    6, 0, false, 0 },   /* "1.23k*": * = per loop turn */
-	{ OV_EMPTY,  "EMPT%",    6, 0, false, 0 },
+	/* Priority 1, the last to go: given up (after the watched rates) only when
+	 * the lab's watched names would not fit otherwise. */
+	{ OV_EVWAKE, "EV/WK",    6, 1, false, 0 },   /* "1.23k*": * = per loop turn */
+	{ OV_EMPTY,  "EMPT%",    6, 1, false, 0 },
 	{ OV_SYSMSG, "SYS/M",    5, 5, false, 0 },
 	{ OV_CPU,    "CPU%",     5, 2, false, 0 },
 	{ OV_FAIR,   "FAIR",     4, 3, false, 0 },
@@ -147,7 +149,9 @@ void layout_overview(struct layout *l, const struct watch *w, int avail)
 			add(l, &c);
 			if (w->id[j] >= DERIVED_BASE)
 				continue;                  /* a ratio has no total: one column */
-			c = (struct col){ OV_WATCH + 2 * j + 1, "/s", RATE_WIDTH, 0, false, 0 };
+			/* A watched name is never dropped; its rate is of priority 1, dropped
+			 * rightmost first, so that at 80 columns every name stays on screen. */
+			c = (struct col){ OV_WATCH + 2 * j + 1, "/s", RATE_WIDTH, 1, false, 0 };
 			add(l, &c);
 		}
 	}
