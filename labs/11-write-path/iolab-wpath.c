@@ -22,7 +22,7 @@
  * Usage:  iolab-wpath [--json] [--hold SECS] [--no-stats]
  *         iolab-wpath --never-read PORT [--time SECS] [--json]
  * Kernel: any Linux; the figures are this kernel's.
- * Try:    bin/iolab-wpath, then bin/iolab-view --pid PID while it holds.
+ * Try:    bin/iolab-wpath --hold 30, then bin/iolab-view --pid PID (Events) while it holds.
  * Lesson: LESSONS.md §11
  */
 #include <errno.h>
@@ -399,6 +399,9 @@ int main(int argc, char **argv)
 		       " succeeded, %d after a write hit EAGAIN\n", r.et_edges_no_eagain, r.et_edges_after_eagain);
 	}
 	fflush(stdout);
+	if (hold > 0 && !no_stats)  /* the viewer has no counters view for a probe: its events are the trace */
+		fprintf(stderr, "iolab-wpath: pid %d holds its telemetry %g s: bin/iolab-view lists it as a"
+			" probe (wpath); select it, Tab to Events\n", (int)getpid(), hold);
 	for (double t = 0; t < hold && !stop; t += 0.1)
 		usleep(100000);
 	tm_close();

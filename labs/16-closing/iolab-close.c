@@ -338,7 +338,8 @@ static void case_timewait(void)
 		printf("  active closer 127.0.0.1:%u: %d socket(s) in TIME_WAIT, timer %.1f s left\n",
 		       cport, active.count, active.expires_ms / 1000.0);
 		printf("  passive closer 127.0.0.1:%u: %d socket(s) left\n", sport, passive.count);
-		printf("  see it:  ss -tano state time-wait '( sport = :%u )'\n", cport);
+		/* Both ports: on a busy machine another connection may reuse this ephemeral port. */
+		printf("  see it:  ss -tano state time-wait '( sport = :%u and dport = :%u )'\n", cport, sport);
 		if (follow)
 			printf("  TIME_WAIT lasted %.1f s\n", gone_ms / 1000.0);
 	}
@@ -450,7 +451,9 @@ static void case_closewait(void)
 	else {
 		printf("  server port %u: %d of %d sockets in CLOSE_WAIT; clients in FIN_WAIT2: %d\n",
 		       port, cw.count, nclients, fw2.count);
-		printf("  see it:  ss -tan state close-wait '( sport = :%u )'\n", port);
+		if (cw.count)                        /* this program closes them next: ss would find none */
+			printf("  (they last until this program closes them, which it does now: to look at\n"
+			       "   CLOSE_WAIT with ss, use the server of make lab-16)\n");
 	}
 	case_end();
 	if (bugs & BUG_FORGET_CLOSE)

@@ -20,6 +20,22 @@ done
 "$IOLAB_BIN/echo-epoll-lt" --send-timeout -1 >/dev/null 2>&1; rc=$?
 [ $rc -eq 2 ] || t_fail "echo-epoll-lt --send-timeout -1 exited $rc (want 2)"
 
+# --hold: it says which pid holds its telemetry (the viewer lists it as a probe), and the
+# segment is there while it holds.
+t_spawn sh -c 'exec "$1" --hold 5 >/dev/null 2>"$2"' sh "$IOLAB_BIN/iolab-wpath" "$T_TMP/hold.err"
+hp=$T_LAST
+for _ in $(seq 1 300); do
+	grep -q "pid $hp holds its telemetry" "$T_TMP/hold.err" && break
+	kill -0 "$hp" 2>/dev/null || break
+	sleep 0.1
+done
+grep -q "pid $hp holds its telemetry 5 s: bin/iolab-view lists it as a probe" "$T_TMP/hold.err" ||
+	t_fail "iolab-wpath --hold 5 did not say which pid holds its telemetry: $(cat "$T_TMP/hold.err")"
+[ -n "$(t_segment "$hp")" ] || t_fail "iolab-wpath --hold: no telemetry segment for pid $hp while it holds"
+t_stop "$hp" || t_fail "iolab-wpath --hold exited $? on SIGTERM (want 0)"
+"$IOLAB_BIN/iolab-wpath" --hold 0.1 --no-stats 2>&1 >/dev/null | grep -q 'holds its telemetry' &&
+	t_fail "iolab-wpath --no-stats --hold claims to hold telemetry it does not publish"
+
 # The send timer is the skeleton's: models that wait in other ways get it too.
 for m in echo-blocking echo-select; do
 	t_start_server "$m" -q --send-timeout 2

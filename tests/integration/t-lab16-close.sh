@@ -34,6 +34,22 @@ t_log "iolab-close: $(jq -c '{rst: .rst.write1.error, rst2: .rst.killed_by, fin1
 t_want "$T_TMP/bug.json" '.closewait.close_wait == 4 and .closewait.forgot_close' "forget-close must leave 4 sockets in CLOSE_WAIT"
 t_want "$T_TMP/bug.json" '.linger0.time_wait == 1 and .linger0.peer_read.ret == 0' "no-linger must leave TIME_WAIT and a FIN"
 
+# The `ss` line timewait prints names both ports, and finds exactly its own TIME_WAIT socket
+# (the client's port alone can match other connections that reuse it on a busy machine).
+"$P" timewait >"$T_TMP/tw.txt" || t_fail "iolab-close timewait exited $?"
+ssline=$(sed -n 's/^  see it:  //p' "$T_TMP/tw.txt")
+case $ssline in
+"ss -tano state time-wait '( sport = :"*" and dport = :"*" )'") ;;
+*) t_fail "timewait's ss line does not name both ports: '$ssline'" ;;
+esac
+filter=${ssline#*\'}; filter=${filter%\'}
+n=$(ss -Htano state time-wait "$filter" | grep -c 'timer:(timewait,')
+[ "$n" = 1 ] || t_fail "the printed ss line ($ssline) found $n TIME_WAIT sockets (want 1)"
+# closewait prints no ss line: its sockets are closed before anyone could run it.
+"$P" closewait | grep -q 'ss -tan' && t_fail "closewait prints an ss line that can find nothing"
+"$P" --bug=forget-close closewait | grep -q 'make lab-16' ||
+	t_fail "closewait --bug=forget-close does not say where to look at CLOSE_WAIT with ss"
+
 # Usage errors: exit 2.
 t_usage_errors iolab-close "--clients 0" "--bogus" "nocase" "--bug=nothing" "--serve rst"
 
