@@ -23,7 +23,7 @@
  * Try:    bin/iolab-probe                   the table, then waits for Ctrl-C (on a terminal)
  *         bin/iolab-probe --json --hold 0   one JSON observation per line, exit at once
  *         bin/iolab-view --pid PID          while the probe holds its segment
- * Needs:  Linux (epoll), loopback.  LESSONS.md: "The async-connect masks".
+ * Needs:  Linux (epoll), loopback.  LESSONS.md §12 (async connect: the masks).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -135,7 +135,7 @@ static void usage(FILE *f)
 		"  -h, --help       this text\n"
 		"\n"
 		"Try: bin/iolab-probe, then in another terminal bin/iolab-view --pid PID.\n"
-		"LESSONS.md: \"The async-connect masks\".\n", DEFAULT_TIMEOUT_MS);
+		"LESSONS.md section 12 (async connect: the masks).\n", DEFAULT_TIMEOUT_MS);
 }
 
 /* ------------------------------------------------------------------ names */
