@@ -105,6 +105,7 @@ void timer_init(struct timer *t, void (*fn)(struct wheel *, struct timer *))
  * compare per level: O(1). */
 static void place(struct wheel *w, struct timer *t)
 {
+	/* EXERCISE BEGIN place: where a timer goes: its level and its slot */
 	uint64_t due = t->expires < w->now ? w->now : t->expires;   /* past: next tick */
 	uint64_t ahead = due - w->now;
 	unsigned k = 0;
@@ -119,20 +120,24 @@ static void place(struct wheel *w, struct timer *t)
 	t->slot = (uint8_t)((due >> LEVEL_SHIFT(k)) & WHEEL_MASK);
 	list_append(&w->slots[k][t->slot], &t->link);
 	bit_set(w->busy[k], t->slot);
+	/* EXERCISE END place */
 }
 
 void wheel_add(struct wheel *w, struct timer *t, uint64_t expires)
 {
+	/* EXERCISE BEGIN add: arm a timer, or move an armed one */
 	if (timer_pending(t))               /* re-arm: a connection that read data pushes its
 	                                       idle deadline back; one unlink, one link */
 		wheel_cancel(w, t);
 	t->expires = expires;
 	place(w, t);
 	w->count++;
+	/* EXERCISE END add */
 }
 
 bool wheel_cancel(struct wheel *w, struct timer *t)
 {
+	/* EXERCISE BEGIN cancel: disarm a timer in O(1) */
 	struct wheel_link *head;
 
 	if (!timer_pending(t))
@@ -145,6 +150,7 @@ bool wheel_cancel(struct wheel *w, struct timer *t)
 		bit_clear(w->busy[t->level], t->slot);
 	w->count--;
 	return true;
+	/* EXERCISE END cancel */
 }
 
 /* ------------------------------------------------------------------ one tick */
@@ -154,6 +160,7 @@ bool wheel_cancel(struct wheel *w, struct timer *t)
  * into slots of finer grain.  The only loop over timers outside of firing them. */
 static void cascade(struct wheel *w, unsigned k, unsigned s)
 {
+	/* EXERCISE BEGIN cascade: empty a coarse slot into the finer levels */
 	struct wheel_link moving;
 
 	list_splice(&w->slots[k][s], &moving);
@@ -164,6 +171,7 @@ static void cascade(struct wheel *w, unsigned k, unsigned s)
 		list_unlink(&t->link);
 		place(w, t);                    /* count unchanged: it never stopped being armed */
 	}
+	/* EXERCISE END cascade */
 }
 
 /* Process tick w->now: first the cascades due at it (level 1 when level 0's hand is
@@ -171,6 +179,7 @@ static void cascade(struct wheel *w, unsigned k, unsigned s)
  * at this very tick come down in time; then fire level 0's slot. */
 static size_t run_tick(struct wheel *w)
 {
+	/* EXERCISE BEGIN tick: one tick: the cascades due, then fire the slot under the hand */
 	uint64_t tick = w->now;
 	unsigned s0 = tick & WHEEL_MASK;
 	struct wheel_link due;
@@ -199,6 +208,7 @@ static size_t run_tick(struct wheel *w)
 			t->fn(w, t);
 	}
 	return fired;
+	/* EXERCISE END tick */
 }
 
 size_t wheel_advance(struct wheel *w, uint64_t now)

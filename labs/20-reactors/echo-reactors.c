@@ -101,6 +101,7 @@ static void post(struct loop *l, struct task *t)
 {
 	static const uint64_t one = 1;
 
+	/* EXERCISE BEGIN post: queue the task for loop l, then wake l */
 	t->posted_ns = tm_now();
 	t->next = NULL;
 	pthread_mutex_lock(&l->lock);
@@ -114,11 +115,13 @@ static void post(struct loop *l, struct task *t)
 	/* The eventfd's counter goes up by one: it is readable, and epoll_wait() in l returns. */
 	if (l->efd >= 0 && write(l->efd, &one, sizeof(one)) != sizeof(one))
 		die("write(eventfd)");   /* EAGAIN only at a counter of 2^64-2: cannot happen here */
+	/* EXERCISE END post */
 }
 
 /* The loop's thread: take the whole queue under the lock, run it without. */
 static void run_tasks(struct loop *l)
 {
+	/* EXERCISE BEGIN drain: take the whole queue under the lock, run it without */
 	struct task *t, *next;
 	uint64_t now, wait;
 
@@ -137,6 +140,7 @@ static void run_tasks(struct loop *l)
 		t->run(l, t);
 		free(t);
 	}
+	/* EXERCISE END drain */
 }
 
 /* Task: a new connection for l.  From here on only l's thread touches c. */
@@ -224,6 +228,7 @@ static void *loop_main(void *arg)
 		mark = conn_progress;
 		for (int i = 0; i < n; i++)
 			turn_ready(events[i].data.fd, events[i].events);
+		/* EXERCISE BEGIN wake: the loop's side: the eventfd's event means tasks are waiting */
 		/* Without the eventfd, nothing says a task is waiting: look on every return. */
 		tasks = l->efd < 0;
 		for (int i = 0; i < n; i++) {
@@ -238,6 +243,7 @@ static void *loop_main(void *arg)
 		}
 		if (tasks)
 			run_tasks(l);
+		/* EXERCISE END wake */
 		if (conn_progress == mark)
 			tm_loop_add(l->id, TL_EMPTY_WAKEUPS, 1);
 		turn_end();
@@ -271,12 +277,14 @@ static void start_loops(struct server *s)
 		pthread_mutex_init(&l->lock, NULL);
 		if ((l->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
 			die("epoll_create1");
+		/* EXERCISE BEGIN eventfd: each loop's eventfd, in its own epoll set */
 		if (!no_eventfd) {
 			/* Nonblocking: a read after a reset finds EAGAIN rather than waiting. */
 			if ((l->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
 				die("eventfd");
 			watch(l, EPOLL_CTL_ADD, l->efd, EPOLLIN);
 		}
+		/* EXERCISE END eventfd */
 		if ((err = pthread_create(&l->thread, NULL, loop_main, l)) != 0) {
 			errno = err;
 			die("pthread_create");
