@@ -42,8 +42,8 @@ set linetype 8 lc rgb '#8c564b' lw 1.5 pt 10 dt 3
 set linetype 9 lc rgb '#2ca02c' lw 1.5 pt 12 dt 1
 set linetype cycle 9
 
-# Empty panel: say so instead of failing the whole chart.
-nodata(t) = sprintf("set title '%s'; unset logscale; set label 1 'no verified runs' at graph 0.5,0.5 center; plot [0:1][0:1] NaN notitle; unset label 1", t)
+# Empty panel: say why instead of failing the whole chart (asked: this run measured it).
+nodata(t, asked) = sprintf("set title '%s'; unset logscale; set label 1 '%s' at graph 0.5,0.5 center; plot [0:1][0:1] NaN notitle; unset label 1", t, asked ? 'no verified runs' : 'not measured in this run')
 
 # --- throughput against connections -----------------------------------------
 set logscale x
@@ -58,14 +58,14 @@ t = 'throughput, 64 B messages'
 if (strlen(m64) > 0) {
 	set title t
 	plot for [i=1:words(m64)] dir.'/msgs64.'.word(m64,i).'.dat' using 1:2:3:4 lt int(word(m64_lt,i)) title word(m64,i)
-} else { eval nodata(t) }
+} else { eval nodata(t, a64) }
 
 t = 'throughput, 4096 B messages'
 set logscale x; set xrange [0.7:1500]; set yrange [0:*]
 if (strlen(m4096) > 0) {
 	set title t
 	plot for [i=1:words(m4096)] dir.'/msgs4096.'.word(m4096,i).'.dat' using 1:2:3:4 lt int(word(m4096_lt,i)) title word(m4096,i)
-} else { eval nodata(t) }
+} else { eval nodata(t, a4096) }
 
 # --- latency and CPU ---------------------------------------------------------
 t = 'p99 latency, 64 B (log scale)'
@@ -75,7 +75,7 @@ set format y '%g'
 if (strlen(mp99) > 0) {
 	set title t
 	plot for [i=1:words(mp99)] dir.'/p99.'.word(mp99,i).'.dat' using 1:2:3:4 lt int(word(mp99_lt,i)) title word(mp99,i)
-} else { eval nodata(t) }
+} else { eval nodata(t, a64) }
 
 t = 'server CPU per message, 64 B'
 unset logscale y
@@ -84,7 +84,7 @@ set ylabel 'server CPU (us / message)'
 if (strlen(mcpu) > 0) {
 	set title t
 	plot for [i=1:words(mcpu)] dir.'/cpu.'.word(mcpu,i).'.dat' using 1:2:3:4 lt int(word(mcpu_lt,i)) title word(mcpu,i)
-} else { eval nodata(t) }
+} else { eval nodata(t, a64) }
 
 # --- idle descriptors ----------------------------------------------------------
 # x is the idle count, shifted by one so 0 fits on a log axis.
@@ -97,7 +97,7 @@ set format y '%.0s%c'
 if (strlen(midle) > 0) {
 	set title t
 	plot for [i=1:words(midle)] dir.'/idle.'.word(midle,i).'.dat' using ($1 + 1):2:3:4 lt int(word(midle_lt,i)) title word(midle,i)
-} else { eval nodata(t) }
+} else { eval nodata(t, aidle) }
 
 # --- telemetry cost -------------------------------------------------------------
 t = 'telemetry cost: with stats / --no-stats (1.0 = free)'
@@ -115,6 +115,6 @@ if (ovh) {
 	plot dir.'/overhead.dat' using ($0 - 0.2):2:xtic(1) with boxes lc rgb '#1f77b4' dt 1 title 'messages/s', \
 	     ''                  using ($0 + 0.2):3 with boxes lc rgb '#ff7f0e' dt 1 title 'CPU per message', \
 	     1 with lines dt 2 lc rgb 'black' notitle
-} else { eval nodata(t) }
+} else { eval nodata(t, atel) }
 
 unset multiplot
