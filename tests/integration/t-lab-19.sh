@@ -3,7 +3,8 @@
 # no accept and no close, truncation counted (MSG_TRUNC) with the rest dropped, a burst
 # lost silently but counted in Udp RcvbufErrors, recvmmsg batching.  The broken variant
 # (a server buffer smaller than the datagrams) fails.  echo-udp and iolab-udp reject bad
-# flags with exit 2, and echo-udp stops cleanly on SIGTERM.
+# flags with exit 2, and echo-udp stops cleanly on SIGTERM.  Against a closed port
+# iolab-udp counts the ECONNREFUSED the kernel reports.
 . "$IOLAB_ROOT/tests/lib.sh"
 . "$IOLAB_ROOT/tests/integration/labcheck.sh"
 
@@ -30,6 +31,18 @@ if command -v nc >/dev/null; then
 	t_stop "$T_PID" || t_fail "echo-udp exited $? on SIGTERM"
 	[ -z "$(t_segment "$T_PID")" ] || t_fail "echo-udp left its telemetry segment"
 fi
+
+# A port where nothing listens: the echoes never come, and the connected socket hears
+# the ICMP port unreachable as ECONNREFUSED, which the client counts and names.
+t_start_server echo-udp
+closed=$T_PORT
+t_stop "$T_PID" || t_fail "echo-udp exited $? on SIGTERM"
+out=$(timeout 10 "$IOLAB_BIN/iolab-udp" -p "$closed" -n 3 --wait-ms 100 --json); rc=$?
+[ $rc -eq 1 ] || t_fail "iolab-udp against closed port $closed exited $rc (want 1: all lost)"
+case $out in
+*'"lost":3,"refused":'[1-9]*) ;;
+*) t_fail "iolab-udp against closed port $closed did not count ECONNREFUSED: $out" ;;
+esac
 
 lab_check 19 15
 lab_check_broken 19
