@@ -260,6 +260,9 @@ void conn_close(struct conn *c, int reason)
 		tm_add(TM_SEND_TIMEOUTS, 1);
 		iolog("fd %d: output stuck for %lds (--send-timeout), %zu bytes still queued here: closing",
 		      c->fd, c->opt->send_timeout, buf_len(&c->out));
+	} else if (reason == CLOSE_EOF && c->opt->http && c->http.close_after) {
+		if (!server_quiet)        /* we chose to close (an error, or Connection: close) */
+			iolog("fd %d: HTTP response sent, closing as it said", c->fd);
 	} else if (!server_quiet || reason == CLOSE_PROTOCOL) {
 		iolog("fd %d: %s, closing", c->fd, reason_str(reason));
 	}

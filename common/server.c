@@ -449,8 +449,8 @@ void server_start(struct server *s, const struct model *m, int argc, char **argv
 	printf("listening on %s:%u\n", s->opt.bind, s->port);
 	fflush(stdout);
 	if (!server_quiet)
-		iolog("%s, framing %s, pid %d%s%s", m->summary,
-		      s->opt.http ? "http" : framing_name(s->opt.framing),
+		iolog("%s, %s %s, pid %d%s%s", m->summary, m->datagram ? "datagrams" : "framing",
+		      m->datagram ? "whole" : s->opt.http ? "http" : framing_name(s->opt.framing),
 		      (int)getpid(), s->opt.bug ? ", BUG ON: " : "", s->opt.bug ? s->opt.bug : "");
 }
 
