@@ -204,8 +204,10 @@ static void draw_overview(const struct ui *u, const struct sampler *s)
 	const struct layout *l = &u->ov_l;
 	unsigned nsrv = 0, nprobe = 0;
 	char line[512], hid[64] = "", busy[64] = "";
-	bool any_spin = false;
+	bool any_spin = false, any_rate = false, is_rate;
 
+	for (int i = 0; i < l->n; i++)          /* at 80 columns the watched rates go first */
+		any_rate |= l->shown[i] && ov_watch_index(l->c[i].key, &is_rate) >= 0 && is_rate;
 	for (size_t i = 0; i < s->nsegs; i++) {
 		s->segs[i]->kind == TM_KIND_PROBE ? nprobe++ : nsrv++;
 		any_spin |= s->segs[i]->r.per_spin;
@@ -218,7 +220,7 @@ static void draw_overview(const struct ui *u, const struct sampler *s)
 	snprintf(line, sizeof(line), "%u server%s, %u probe%s%s%s%s%s%s  in /dev/shm/%s.*",
 		 nsrv, nsrv == 1 ? "" : "s", nprobe, nprobe == 1 ? "" : "s", hid,
 		 u->filter[VIEW_OVERVIEW][0] ? "  filter: " : "", u->filter[VIEW_OVERVIEW],
-		 u->watch.n ? "  watched: total, /s" : "", busy, tm_prefix());
+		 !u->watch.n ? "" : any_rate ? "  watched: total, /s" : "  watched: totals", busy, tm_prefix());
 	crt_put(1, 0, u->cols, CR_NORMAL, line);
 	paint_header(2, u, l, u->ov_sort, u->ov_desc);
 

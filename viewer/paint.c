@@ -106,8 +106,8 @@ void paint_server_info(const struct ui *u, const struct seg *g)
 		snprintf(fair, sizeof(fair), "-");
 	else
 		snprintf(fair, sizeof(fair), "%.2f", g->r.fairness);
-	snprintf(line, sizeof(line), "%llu connections  %s msg/s  %.2f MB/s  CPU %s%%  fairness %s",
-		 (unsigned long long)g->cnt[TM_ACTIVE], fmt_num(g->r.msgs_s, d1, sizeof(d1)), g->r.mb_in_s,
+	snprintf(line, sizeof(line), "%llu connection%s  %s msg/s  %.2f MB/s  CPU %s%%  fairness %s",
+		 (unsigned long long)g->cnt[TM_ACTIVE], g->cnt[TM_ACTIVE] == 1 ? "" : "s", fmt_num(g->r.msgs_s, d1, sizeof(d1)), g->r.mb_in_s,
 		 fmt_num(g->r.cpu_pct, d2, sizeof(d2)), fair);
 	crt_put(2, 0, u->cols, CR_NORMAL, line);
 }

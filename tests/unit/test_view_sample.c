@@ -732,12 +732,28 @@ static void lab_columns_survive_80_columns(void **state)
 	assert_string_equal(l.c[layout_find(&l, OV_WATCH)].title, "scanned");
 	assert_string_equal(l.c[layout_find(&l, OV_WATCH + 1)].title, "/s");
 
-	/* More than fits: the last watched columns go whole, nothing hangs over the edge. */
+	/* Lab 9's five names at 80 columns: the rates make room, every name is on screen. */
+	{
+		struct watch w9 = { 0 };
+
+		assert_int_equal(watch_parse(&w9, "submits,completions,wait_calls,eagain_rd,eagain_wr", err, sizeof(err)), 0);
+		layout_overview(&l, &w9, 80);
+		for (int j = 0; j < 5; j++)
+			assert_true(shown(&l, OV_WATCH + 2 * j, 80));
+		assert_true(shown(&l, OV_MODEL, 80) && shown(&l, OV_PID, 80));
+	}
+
+	/* More than fits (six names): every rate goes, then EV/WK and EMPT%, then the last
+	 * names go whole; nothing hangs over the edge. */
 	assert_int_equal(watch_parse(&w, "submits,completions,completions_per_wait,blocked_ns", err, sizeof(err)), 0);
 	layout_overview(&l, &w, 80);
 	for (i = 0; i < l.n; i++)
 		assert_true(!l.shown[i] || l.x[i] + l.w[i] <= 80);
-	assert_true(shown(&l, OV_PID, 80) && shown(&l, OV_EMPTY, 80));
+	assert_true(shown(&l, OV_PID, 80));
+	for (int j = 0; j < 5; j++)                         /* scanned ... completions_per_wait */
+		assert_true(shown(&l, OV_WATCH + 2 * j, 80));
+	for (int j = 0; j < 6; j++)
+		assert_false(shown(&l, OV_WATCH + 2 * j + 1, 80));
 
 	/* Connections at 80: the interest mask of an ET socket is whole. */
 	layout_conns(&l, 80);
