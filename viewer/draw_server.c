@@ -164,7 +164,8 @@ static void conn_status(const struct ui *u, const struct sampler *s, const struc
 /* The detail views need a live server; say why there is none. */
 static bool need_server(const struct ui *u, const struct sampler *s, const struct seg *g)
 {
-	if (g && g->kind != TM_KIND_PROBE)
+	/* Only the connect probe has nothing here; another probe (iolab-wpath) has counters too. */
+	if (g && (g->kind != TM_KIND_PROBE || strcmp(g->model, "probe") != 0))
 		return true;
 	crt_put(2, 2, u->cols - 2, CR_DIM, g ? "This is the connect probe: its observations are in the Probes view (Tab)."
 		: "No server selected: pick one in the Overview (Esc, then Up/Down and Enter).");

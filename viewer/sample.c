@@ -329,7 +329,7 @@ static struct conn_row *conn_push(struct seg *g)
 
 /* A plain copy of one slot, with how long it has waited and what it moved since the last look. */
 static void row_from_slot(const struct sampler *s, struct conn_row *row, const struct tm_conn *c,
-			  struct slot_mem *mem, bool g_has_loops)
+			  struct slot_mem *mem, bool g_has_loops, bool http)
 {
 	uint64_t bytes = c->bytes_in + c->bytes_out;
 
@@ -344,7 +344,8 @@ static void row_from_slot(const struct sampler *s, struct conn_row *row, const s
 	row->eagain_rd = c->eagain_rd;
 	row->eagain_wr = c->eagain_wr;
 	row->queued = c->queued;
-	row->partial = c->parse_state;
+	/* One field, two meanings: an HTTP parser's state + 1, or a frame decoder's bytes held. */
+	row->partial = http ? 0 : c->parse_state;
 	row->opened_ns = c->opened_ns;
 	row->loop = g_has_loops ? (int32_t)c->loop : -1;
 	/* ready_ns is the writer's clock reading; CLOCK_MONOTONIC is the same in every process. */
@@ -352,7 +353,7 @@ static void row_from_slot(const struct sampler *s, struct conn_row *row, const s
 	row->max_wait_ns = c->max_wait_ns > row->wait_ns ? c->max_wait_ns : row->wait_ns;
 	row->starving = row->wait_ns > s->opt.starve_ns;
 	row->expires_ns = c->deadline_ns ? (int64_t)(c->deadline_ns - s->now_ns) : -1;
-	row->parse_state = c->parse_state;
+	row->parse_state = http ? c->parse_state : 0;
 	/* The same fd may be a new connection: opened_ns tells them apart. */
 	row->d_bytes = mem->opened_ns == c->opened_ns ? delta(bytes, mem->bytes) : bytes;
 	mem->opened_ns = c->opened_ns;
@@ -387,7 +388,7 @@ static void seg_read_slots(struct sampler *s, struct seg *g)
 		row = conn_push(g);
 		if (!row)
 			break;
-		row_from_slot(s, row, &c, &g->mem[i], g->nloops > 0);
+		row_from_slot(s, row, &c, &g->mem[i], g->nloops > 0, !strncmp(g->options, "framing=http", 12));
 		if (row->wait_ns > g->r.starve_ns)
 			g->r.starve_ns = row->wait_ns;
 		g->r.starving += row->starving;
@@ -434,7 +435,8 @@ static void seg_rates(struct sampler *s, struct seg *g)
 
 	if (!g->have_prev || dt <= 0)
 		return;
-	frames = delta(c[TM_FRAMES_IN], p[TM_FRAMES_IN]);
+	/* Messages: frames echoed, or HTTP requests answered (a server counts one or the other). */
+	frames = delta(c[TM_FRAMES_IN], p[TM_FRAMES_IN]) + delta(c[TM_REQUESTS], p[TM_REQUESTS]);
 	waits = delta(c[TM_WAIT_CALLS], p[TM_WAIT_CALLS]);
 	spins = delta(c[TM_SPINS], p[TM_SPINS]);
 	calls = delta(c[TM_READ_CALLS], p[TM_READ_CALLS]) + delta(c[TM_WRITE_CALLS], p[TM_WRITE_CALLS]) + waits;

@@ -215,7 +215,9 @@ const char *probe_explain(const struct tm_probe *p)
 	if (m & EPOLLERR)
 		return "failed: ERR is set; getsockopt(SO_ERROR) says why";
 	if ((m & EPOLLHUP) && before)
-		return "never connected: a socket without a connection reports HUP (and OUT), no error";
+		return (p->registered & EPOLLOUT)
+			? "never connected: a socket without a connection reports HUP and OUT, no error"
+			: "never connected: a socket without a connection reports HUP, no error";
 	if (m & EPOLLHUP)
 		return "HUP without ERR: both directions are closed";
 	if ((m & EPOLLOUT) && p->so_error)
