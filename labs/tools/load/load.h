@@ -206,6 +206,7 @@ extern size_t         nconns_all;
 
 extern struct opts opt;
 extern struct wire wire;          /* framing + seed: what msg_fill() needs */
+extern uint64_t    connect_retries;   /* refused connects tried again (setup.c) */
 extern char        server_addr[80];   /* "127.0.0.1:7000" or "[::1]:7000", for messages */
 
 struct result {

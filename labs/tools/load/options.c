@@ -97,6 +97,8 @@ static void usage(void)
 "  msgs_per_s counts echoes completed within the run; messages also counts the drain.\n"
 "  Shares are relative to the fair share (1.0 = total / conns).\n"
 "\n"
+"A refused connect is tried again for up to 1 s (the server may still be starting).\n"
+"\n"
 "Exit status: 0 all verified, 1 errors (mismatch, short echo, closed, refused,\n"
 "server died, echoes missing), 2 bad flags.\n"
 "\n"

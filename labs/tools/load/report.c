@@ -94,6 +94,7 @@ void print_json(const struct result *r)
 	       ",\"window_messages\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"msgs_per_s\":%.1f,\"mb_per_s\":%.3f",
 	       opt.port, opt.warmup, r->duration_s, s->messages, s->window_msgs, s->bytes_rx,
 	       (double)s->window_msgs / d, (double)s->window_bytes / d / 1e6);
+	printf(",\"connect_retries\":%" PRIu64, connect_retries);
 	printf(",\"errors\":{");
 	for (int k = 0; k < NERR; k++)
 		printf("%s\"%s\":%" PRIu64, k ? "," : "", err_names[k], s->err[k]);
