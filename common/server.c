@@ -476,15 +476,18 @@ void server_finish(struct server *s)
 
 	if (tm_self) {
 		acc = atomic_load(&tm_self->hdr->counters[TM_ACCEPTS]);
-		frames = atomic_load(&tm_self->hdr->counters[TM_FRAMES_IN]);
+		frames = atomic_load(&tm_self->hdr->counters[s->opt.http ? TM_REQUESTS : TM_FRAMES_IN]);
 	}
 	conn_table_free_all(&s->conns);
 	stop_lfd = -1;
 	if (s->lfd >= 0)
 		close(s->lfd);
 	s->lfd = -1;
-	if (!server_quiet && tm_self)
-		iolog("stopping: %llu connections, %llu frames echoed",
-		      (unsigned long long)acc, (unsigned long long)frames);
+	if (!server_quiet && tm_self && s->model->datagram)
+		iolog("stopping: %llu datagram%s echoed", (unsigned long long)frames, frames == 1 ? "" : "s");
+	else if (!server_quiet && tm_self)
+		iolog("stopping: %llu connection%s, %llu %s%s %s", (unsigned long long)acc, acc == 1 ? "" : "s",
+		      (unsigned long long)frames, s->opt.http ? "request" : "frame", frames == 1 ? "" : "s",
+		      s->opt.http ? "answered" : "echoed");
 	tm_close();
 }
