@@ -333,6 +333,15 @@ static void *slot_writer(void *arg)
 	return NULL;
 }
 
+/*
+ * What must hold whatever the machine's speed: no read is torn, the writer really wrote
+ * during the reads, and readers get through the seqlock (not starved by the writer).
+ * How many of 20000 attempts get through is scheduling, not correctness: a CI run saw
+ * 150 with both threads on a busy 2-core machine.  So the loop goes on (10 s at most)
+ * until MIN_OK reads got through, and only that is asserted.
+ */
+#define MIN_OK 1000
+
 static void slot_reads_are_consistent_under_a_concurrent_writer(void **state)
 {
 	const int reads = 20000;
@@ -348,11 +357,11 @@ static void slot_reads_are_consistent_under_a_concurrent_writer(void **state)
 	atomic_store(&slot_stop, 0);
 	atomic_store(&slot_progress, 0);
 	assert_int_equal(pthread_create(&th, NULL, slot_writer, &fd), 0);
-	deadline = tm_now() + 3000000000u;
+	deadline = tm_now() + 10000000000ull;
 	while (atomic_load(&slot_progress) == 0 && tm_now() < deadline)
 		sched_yield();
 
-	for (int i = 0; i < reads || (changes < 10 && tm_now() < deadline); i++) {
+	for (int i = 0; (i < reads || changes < 10 || ok < MIN_OK) && tm_now() < deadline; i++) {
 		if (!tm_read_slot(&r, fd, &c))
 			continue;
 		ok++;
@@ -371,15 +380,15 @@ static void slot_reads_are_consistent_under_a_concurrent_writer(void **state)
 	tm_conn_close(fd);
 	tm_reader_close(&r);
 
-	print_message("slot seqlock: %d of %d+ reads consistent, %d saw a new value, %d torn\n",
-		      ok, reads, changes, torn);
+	print_message("slot seqlock: %d reads consistent (at least %d wanted), %d saw a new value, %d torn\n",
+		      ok, MIN_OK, changes, torn);
 	if (torn)
 		print_message("error: torn read: in=%llu out=%llu frames=%llu queued=%llu\n",
 			      (unsigned long long)bad.bytes_in, (unsigned long long)bad.bytes_out,
 			      (unsigned long long)bad.frames_in, (unsigned long long)bad.queued);
 	assert_int_equal(torn, 0);
 	assert_true(changes >= 10);                  /* the writer really ran during the reads */
-	assert_true(ok >= reads / 2);                /* most reads get through the seqlock */
+	assert_true(ok >= MIN_OK);                   /* readers get through the seqlock */
 }
 
 /* ------------------------------------------------------------------ probes */
